@@ -1,0 +1,1 @@
+//! tapline-body
