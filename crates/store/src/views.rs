@@ -1,0 +1,138 @@
+//! Read models serialised as the HTTP API's JSON. Field names are part of
+//! the external contract; times are RFC 3339 UTC strings with milliseconds.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{ChannelMapEntry, RecordingState};
+
+/// One recording as shown in listings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordingSummary {
+    /// Recording id (UUID string).
+    pub id: String,
+    /// SIP Call-ID of the recording session.
+    pub call_id: String,
+    /// Life-cycle state.
+    pub state: RecordingState,
+    /// SRC transport address.
+    pub src_addr: String,
+    /// Start time.
+    pub started_at: String,
+    /// End time; `None` while active.
+    pub ended_at: Option<String>,
+    /// Duration; `None` while active.
+    pub duration_ms: Option<u64>,
+    /// Participants in metadata order.
+    pub participants: Vec<ParticipantView>,
+    /// Output files.
+    pub files: FilesView,
+    /// Channels of the stereo file (empty until outputs are set).
+    pub channel_map: Vec<ChannelMapEntry>,
+}
+
+/// A participant in JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParticipantView {
+    /// Metadata participant id.
+    pub id: String,
+    /// Address of record.
+    pub aor: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// `caller` / `callee`.
+    pub role: Option<String>,
+    /// Labels of streams this participant sends.
+    pub sends: Vec<String>,
+    /// Labels of streams this participant receives.
+    pub receives: Vec<String>,
+}
+
+/// Files produced for a recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FilesView {
+    /// Recording directory.
+    pub dir: String,
+    /// Stereo mix path, if produced.
+    pub stereo: Option<String>,
+    /// Per-stream file path keyed by stream label (streams with a file only).
+    pub streams: BTreeMap<String, String>,
+}
+
+/// A recording with everything the catalogue knows about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordingDetail {
+    /// The listing fields.
+    #[serde(flatten)]
+    pub summary: RecordingSummary,
+    /// All streams, accepted or not, by label.
+    pub streams: Vec<StreamView>,
+    /// Metadata documents in arrival order.
+    pub metadata: Vec<MetadataView>,
+    /// Warnings in insertion order.
+    pub warnings: Vec<WarningView>,
+    /// Why the recording ended; `None` while active.
+    pub end_reason: Option<String>,
+}
+
+/// A stream in JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamView {
+    /// SDP `a=label`.
+    pub label: String,
+    /// Metadata stream id.
+    pub stream_id: Option<String>,
+    /// Media type.
+    pub media: String,
+    /// Codec name.
+    pub codec: Option<String>,
+    /// RTP payload type.
+    pub payload_type: Option<u8>,
+    /// RTP clock rate.
+    pub clock_rate: Option<u32>,
+    /// Local receive port.
+    pub port: Option<u16>,
+    /// Per-stream file path.
+    pub file: Option<String>,
+    /// Stereo channel.
+    pub channel: Option<u8>,
+    /// `accepted` or `rejected`.
+    pub state: String,
+    /// Rejection reason.
+    pub reject_reason: Option<String>,
+    /// Packets received.
+    pub packets_received: u64,
+    /// Packets lost.
+    pub packets_lost: u64,
+    /// Duplicate packets.
+    pub packets_duplicated: u64,
+    /// Late packets.
+    pub packets_late: u64,
+}
+
+/// A stored metadata document in JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataView {
+    /// Row id (use with [`crate::Catalogue::metadata_raw`] for exact bytes).
+    pub id: i64,
+    /// Arrival time.
+    pub received_at: String,
+    /// SIP method that carried it (INVITE, UPDATE, ...).
+    pub sip_method: String,
+    /// Content-Type of the body part.
+    pub content_type: Option<String>,
+    /// Body decoded as UTF-8 with invalid bytes replaced.
+    pub raw: String,
+    /// Parse failure, if any.
+    pub parse_error: Option<String>,
+}
+
+/// A warning in JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningView {
+    /// When it was raised.
+    pub at: String,
+    /// What happened.
+    pub text: String,
+}
