@@ -1,0 +1,147 @@
+//! Command-line interface. Every `serve` flag can also be set with a `TAPLINE_*` environment
+//! variable; both override the TOML file given with `--config`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::PortRange;
+
+/// Tapline: SIPREC session recording server.
+#[derive(Debug, Parser)]
+#[command(name = "tapline", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the Session Recording Server (SIP on UDP and TCP, RTP, catalogue).
+    Serve(ServeArgs),
+    /// Send a SIPREC call to a server, as a Session Recording Client would.
+    Call(CallArgs),
+    /// Read a SIP message, multipart body, SDP or metadata document and print it as JSON.
+    Inspect(InspectArgs),
+    /// Query the recordings catalogue.
+    Recordings(RecordingsArgs),
+}
+
+/// `tapline serve`: with no flags it listens on 0.0.0.0:5060 (UDP and TCP), uses RTP ports
+/// 16384-32767 and stores everything under ./tapline-data.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// TOML configuration file (keys: sip_listen, rtp_ports, data_dir, media_address,
+    /// reorder_ms, sip_t1_ms, log_format).
+    #[arg(long, env = "TAPLINE_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// SIP listen address for UDP and TCP [default: 0.0.0.0:5060].
+    #[arg(long, env = "TAPLINE_SIP_LISTEN", value_name = "ADDR:PORT")]
+    pub(crate) sip_listen: Option<SocketAddr>,
+    /// RTP port range, even ports for RTP and the next odd one for RTCP [default: 16384-32767].
+    #[arg(long, env = "TAPLINE_RTP_PORTS", value_name = "LOW-HIGH")]
+    pub(crate) rtp_ports: Option<PortRange>,
+    /// Directory for the catalogue and the recordings [default: ./tapline-data].
+    #[arg(long, env = "TAPLINE_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Address written into SDP answers [default: the local address facing the SRC].
+    #[arg(long, env = "TAPLINE_MEDIA_ADDRESS", value_name = "IP")]
+    pub(crate) media_address: Option<IpAddr>,
+    /// RTP reorder window in milliseconds [default: 100].
+    #[arg(long, env = "TAPLINE_REORDER_MS", value_name = "MS")]
+    pub(crate) reorder_ms: Option<u32>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "TAPLINE_LOG_FORMAT", value_name = "FORMAT")]
+    pub(crate) log_format: Option<String>,
+}
+
+/// Transport for SIP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TransportArg {
+    Udp,
+    Tcp,
+}
+
+/// Codec the simulator sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CodecArg {
+    Pcmu,
+    Pcma,
+}
+
+/// `tapline call`: one SIPREC recording session with two labelled streams.
+#[derive(Debug, Args)]
+pub(crate) struct CallArgs {
+    /// The recording server, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) srs: String,
+    /// SIP transport.
+    #[arg(long, value_enum, default_value = "udp")]
+    pub(crate) transport: TransportArg,
+    /// Caller address of record written into the metadata.
+    #[arg(long, default_value = "sip:alice@example.com")]
+    pub(crate) caller: String,
+    /// Callee address of record written into the metadata.
+    #[arg(long, default_value = "sip:bob@example.com")]
+    pub(crate) callee: String,
+    /// Caller audio: `tone:FREQ` or a WAV file (16-bit PCM, 8 kHz mono).
+    #[arg(long, default_value = "tone:440")]
+    pub(crate) caller_audio: String,
+    /// Callee audio: `tone:FREQ` or a WAV file.
+    #[arg(long, default_value = "tone:880")]
+    pub(crate) callee_audio: String,
+    /// Seconds of audio before the BYE.
+    #[arg(long, default_value_t = 3.0)]
+    pub(crate) duration: f64,
+    /// Codec for both streams.
+    #[arg(long, value_enum, default_value = "pcmu")]
+    pub(crate) codec: CodecArg,
+    /// Local IP to bind and to write into SIP and SDP [default: the address facing the SRS].
+    #[arg(long)]
+    pub(crate) local_ip: Option<IpAddr>,
+    /// Print the outcome as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `tapline inspect`.
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// File to read, or `-` for standard input.
+    pub(crate) file: String,
+}
+
+/// `tapline recordings`.
+#[derive(Debug, Args)]
+pub(crate) struct RecordingsArgs {
+    #[command(subcommand)]
+    pub(crate) command: RecordingsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RecordingsCommand {
+    /// List recordings, newest first.
+    List {
+        /// Data directory holding the catalogue [default: ./tapline-data].
+        #[arg(long, env = "TAPLINE_DATA_DIR", default_value = "./tapline-data")]
+        data_dir: PathBuf,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Show one recording with its streams, metadata and warnings.
+    Show {
+        /// Recording id.
+        id: String,
+        /// Data directory holding the catalogue [default: ./tapline-data].
+        #[arg(long, env = "TAPLINE_DATA_DIR", default_value = "./tapline-data")]
+        data_dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}

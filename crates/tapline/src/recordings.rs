@@ -1,0 +1,74 @@
+//! `tapline recordings list|show`: read the catalogue.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use tapline_store::Catalogue;
+
+use crate::cli::{RecordingsArgs, RecordingsCommand};
+
+/// The catalogue file inside a data directory.
+pub(crate) fn catalogue_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("catalogue.sqlite")
+}
+
+pub(crate) fn main(args: RecordingsArgs) -> anyhow::Result<()> {
+    match args.command {
+        RecordingsCommand::List {
+            data_dir,
+            json,
+            limit,
+        } => {
+            let cat = open(&data_dir)?;
+            let list = cat.list(limit).context("listing recordings")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for r in &list {
+                    let who: Vec<String> = r
+                        .participants
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{}{}",
+                                p.aor.as_deref().unwrap_or("?"),
+                                p.role.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    println!(
+                        "{}  {:<11} {}  {:>8}  {}  {}",
+                        r.id,
+                        r.state,
+                        r.started_at,
+                        r.duration_ms
+                            .map(|d| format!("{:.1}s", d as f64 / 1000.0))
+                            .unwrap_or_else(|| "-".into()),
+                        r.call_id,
+                        who.join(", ")
+                    );
+                }
+            }
+        }
+        RecordingsCommand::Show { id, data_dir, json } => {
+            let cat = open(&data_dir)?;
+            let Some(rec) = cat.get(&id).context("reading recording")? else {
+                bail!("no recording with id {id}");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rec)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&rec)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn open(data_dir: &Path) -> anyhow::Result<Catalogue> {
+    let path = catalogue_path(data_dir);
+    if !path.exists() {
+        bail!("no catalogue at {} (is --data-dir right?)", path.display());
+    }
+    Catalogue::open(&path).with_context(|| format!("opening catalogue {}", path.display()))
+}

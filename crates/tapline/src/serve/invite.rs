@@ -1,0 +1,584 @@
+//! A new INVITE: decide whether and what to record (RFC 7866 6.2, 7, 9; RFC 3264 6), create the
+//! recording, and answer once its catalogue row and files exist.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use tapline_body::{BodyError, classify};
+use tapline_media::Codec;
+use tapline_metadata::{Resolution, Role};
+use tapline_sdp::{CodecPref, SessionDescription, StreamDecision, build_answer, plan_answer};
+use tapline_sip::{Dialog, DialogId, Peer, Request, ServerTxId};
+use tapline_store::{ChannelMapEntry, NewRecording, ParticipantRow, StreamRow};
+use time::OffsetDateTime;
+
+use super::core::{Core, CoreMsg, new_tag};
+use super::media_engine::{StreamKey, StreamSpec};
+use super::responses;
+use super::session::{Phase, Session, SessionStream};
+use super::writer::WriterMsg;
+
+/// The codecs this build records, in our order of preference when the operator has none.
+pub(crate) const SUPPORTED: &[CodecPref] = &[
+    CodecPref {
+        encoding: "PCMU",
+        clock_rate: 8000,
+    },
+    CodecPref {
+        encoding: "PCMA",
+        clock_rate: 8000,
+    },
+];
+
+/// How to receive one accepted stream.
+#[derive(Debug, Clone)]
+pub(crate) struct MediaPlan {
+    pub(crate) stream: usize,
+    pub(crate) payload_types: Vec<(u8, Codec)>,
+    pub(crate) telephone_event: Option<u8>,
+    pub(crate) clock_rate: u32,
+}
+
+/// Everything decided about a new recording before it is stored.
+struct Plan {
+    streams: Vec<SessionStream>,
+    rows: Vec<StreamRow>,
+    media: Vec<MediaPlan>,
+    participants: Vec<ParticipantRow>,
+    channel_map: Vec<ChannelMapEntry>,
+    stereo: Option<(PathBuf, Vec<usize>)>,
+    warnings: Vec<String>,
+}
+
+fn codec_of(encoding: &str) -> Option<Codec> {
+    if encoding.eq_ignore_ascii_case("PCMU") {
+        Some(Codec::Pcmu)
+    } else if encoding.eq_ignore_ascii_case("PCMA") {
+        Some(Codec::Pcma)
+    } else {
+        None
+    }
+}
+
+/// A label that is safe as a file name.
+fn file_stem(label: &str, index: usize, taken: &[String]) -> String {
+    let clean: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(64)
+        .collect();
+    let stem = if clean.is_empty() { format!("stream{index}") } else { format!("stream-{clean}") };
+    if taken.contains(&stem) { format!("{stem}-{index}") } else { stem }
+}
+
+impl Core {
+    pub(crate) fn on_new_invite(&mut self, tx: ServerTxId, peer: Peer, req: Request) {
+        let to_tag = new_tag();
+        let call_id = req.call_id().unwrap_or_default().to_owned();
+        let reject = |core: &mut Core, status: u16, reason: &str, extra: &[(&str, String)]| {
+            let mut resp = responses::make(&req, status, reason, &to_tag);
+            for (n, v) in extra {
+                resp.headers.push(n, v);
+            }
+            core.respond(tx, &req, resp);
+        };
+
+        let unsupported = responses::unsupported_requires(&req);
+        if !unsupported.is_empty() {
+            return reject(self, 420, "Bad Extension", &[("Unsupported", unsupported.join(", "))]);
+        }
+        if let (Some(from_tag), Some(cseq)) = (req.from_tag(), req.cseq()) {
+            let origin = (call_id.clone(), from_tag.to_owned(), cseq.number);
+            if self.by_origin.contains_key(&origin) {
+                return reject(self, 482, "Loop Detected", &[]);
+            }
+        }
+        if self.shutting_down {
+            return reject(self, 503, "Service Unavailable (shutting down)", &[("Retry-After", "5".into())]);
+        }
+        let body = match classify(
+            req.header("Content-Type"),
+            req.header("Content-Disposition"),
+            &req.body,
+        ) {
+            Ok(b) => b,
+            Err(BodyError::Unsupported { content_type }) => {
+                let reason = format!("Unsupported Media Type {content_type}");
+                return reject(self, 415, &reason, &[("Accept", responses::ACCEPT.into())]);
+            }
+            Err(e) => return reject(self, 400, &format!("Bad Request: malformed body ({e})"), &[]),
+        };
+        let Some(sdp_bytes) = body.sdp.as_deref() else {
+            return reject(
+                self,
+                488,
+                "Not Acceptable Here: offerless INVITE not supported yet",
+                &[("Warning", "399 tapline \"send an SDP offer in the INVITE\"".into())],
+            );
+        };
+        let offer = match SessionDescription::parse(&String::from_utf8_lossy(sdp_bytes)) {
+            Ok(o) => o,
+            Err(e) => return reject(self, 400, &format!("Bad Request: malformed SDP ({e})"), &[]),
+        };
+        let decisions = plan_answer(&offer, SUPPORTED);
+        if !decisions.iter().any(|d| matches!(d, StreamDecision::Accept { .. })) {
+            return reject(
+                self,
+                488,
+                "Not Acceptable Here",
+                &[("Warning", "305 tapline \"no audio stream with PCMU or PCMA\"".into())],
+            );
+        }
+
+        // Metadata: a parse failure never refuses the call (A-54 policy: record without it).
+        let mut warnings: Vec<String> = body.warnings.clone();
+        let mut resolution: Option<Resolution> = None;
+        let mut metadata_error: Option<String> = None;
+        if let Some(xml) = body.metadata.as_deref() {
+            match tapline_metadata::parse(xml) {
+                Ok(parsed) => {
+                    warnings.extend(parsed.warnings.iter().map(|w| w.to_string()));
+                    let r = tapline_metadata::resolve(&parsed.metadata);
+                    warnings.extend(r.warnings.iter().map(|w| w.to_string()));
+                    resolution = Some(r);
+                }
+                Err(e) => {
+                    warnings.push(format!("metadata unreadable, recording without it: {e}"));
+                    metadata_error = Some(e.to_string());
+                }
+            }
+        }
+        if !responses::declares_siprec(&req) && body.metadata.is_none() {
+            warnings.push("INVITE is not marked as SIPREC (no +sip.src, no Require: siprec, no metadata); recorded as a plain recording call".into());
+        }
+
+        // RTP ports for every accepted stream.
+        let v6 = offer
+            .connection
+            .as_ref()
+            .is_some_and(|c| c.addr_type.eq_ignore_ascii_case("IP6"));
+        let mut sockets = Vec::with_capacity(decisions.len());
+        let mut ports = Vec::with_capacity(decisions.len());
+        for d in &decisions {
+            if matches!(d, StreamDecision::Accept { .. }) {
+                match self.ports.allocate(v6) {
+                    Some(pair) => {
+                        ports.push(pair.rtp_port);
+                        sockets.push(Some(pair));
+                    }
+                    None => {
+                        for pair in sockets.into_iter().flatten() {
+                            let port = pair.rtp_port;
+                            drop(pair);
+                            self.ports.release(port);
+                        }
+                        tracing::error!(%call_id, "no free RTP ports: refusing the recording");
+                        return reject(self, 503, "Service Unavailable: no RTP ports", &[("Retry-After", "5".into())]);
+                    }
+                }
+            } else {
+                ports.push(0);
+                sockets.push(None);
+            }
+        }
+
+        let local = self.last_local;
+        let local_ip = self.local_ip_for(peer, local);
+        let media_ip = self.config.media_address.unwrap_or(local_ip);
+        let session_id = fastrand::u64(1..u64::MAX / 2);
+        let answer = build_answer(&offer, &decisions, &ports, media_ip, session_id, 1);
+        let contact_addr = std::net::SocketAddr::new(local_ip, local.port());
+        let contact = responses::contact(contact_addr, peer.transport);
+        let dialog = match Dialog::uas(&req, &to_tag, &contact, peer) {
+            Ok(d) => d,
+            Err(e) => return reject(self, 400, &format!("Bad Request: {e}"), &[]),
+        };
+
+        let num = self.next_num;
+        self.next_num += 1;
+        let recording_id = uuid::Uuid::now_v7().to_string();
+        let started_at = OffsetDateTime::now_utc();
+        let day = format!(
+            "{:04}-{:02}-{:02}",
+            started_at.year(),
+            u8::from(started_at.month()),
+            started_at.day()
+        );
+        let dir = self.recordings_dir.join(day).join(&recording_id);
+        let plan = make_plan(num, &offer, &decisions, &ports, resolution.as_ref(), &dir, warnings);
+
+        let mut ok = responses::make(&req, 200, "OK", &to_tag);
+        for rr in req.headers.get_all("Record-Route") {
+            ok.headers.push("Record-Route", rr);
+        }
+        ok.headers.push("Contact", &contact);
+        responses::add_capabilities(&mut ok);
+        ok.headers.push("Content-Type", "application/sdp");
+        let answer_sdp = answer.to_string().into_bytes();
+        ok.body = answer_sdp.clone();
+
+        let span = tracing::info_span!("recording", %call_id, recording_id = %recording_id);
+        {
+            let _e = span.enter();
+            tracing::info!(
+                src = %peer.addr,
+                streams = plan.media.len(),
+                participants = plan.participants.len(),
+                "recording started"
+            );
+            for w in &plan.warnings {
+                tracing::warn!(warning = %w, "recording warning");
+            }
+        }
+        let dialog_id: DialogId = dialog.id().clone();
+        if let (Some(from_tag), Some(cseq)) = (req.from_tag(), req.cseq()) {
+            self.by_origin.insert((call_id.clone(), from_tag.to_owned(), cseq.number), num);
+        }
+        self.by_dialog.insert(dialog_id, num);
+        self.by_tx.insert(tx, num);
+        self.pending_sockets.insert(num, sockets);
+        self.pending_200.insert(num, ok);
+        self.pending_specs.insert(num, plan.media.clone());
+
+        // Catalogue row, then files; the answer goes out when both exist.
+        let store = self.store.clone();
+        let writer = self.writer.clone();
+        let msgs = self.msgs.clone();
+        let rec = recording_id.clone();
+        let cid = call_id.clone();
+        let src = peer.addr.to_string();
+        let dir_s = dir.display().to_string();
+        let metadata_raw = body.metadata.clone();
+        let metadata_ct = body.metadata_content_type.clone();
+        let Plan {
+            streams,
+            rows,
+            participants,
+            channel_map,
+            stereo,
+            warnings,
+            ..
+        } = plan;
+        let files: Vec<PathBuf> = streams.iter().filter_map(|s| s.file.clone()).collect();
+        let stream_files_by_index: Vec<PathBuf> = files.clone();
+        let stereo_path = stereo.as_ref().map(|(p, _)| p.display().to_string());
+        tokio::spawn(async move {
+            let stored = store
+                .call(move |c| -> Result<(), tapline_store::StoreError> {
+                    c.insert_recording(&NewRecording {
+                        id: &rec,
+                        call_id: &cid,
+                        src_addr: &src,
+                        started_at,
+                        dir: &dir_s,
+                    })?;
+                    for row in &rows {
+                        c.upsert_stream(&rec, row)?;
+                    }
+                    c.replace_participants(&rec, &participants)?;
+                    if let Some(raw) = &metadata_raw {
+                        c.add_metadata_document(
+                            &rec,
+                            started_at,
+                            "INVITE",
+                            metadata_ct.as_deref(),
+                            raw,
+                            metadata_error.as_deref(),
+                        )?;
+                    }
+                    for w in &warnings {
+                        c.add_warning(&rec, started_at, w)?;
+                    }
+                    c.set_outputs(&rec, stereo_path.as_deref(), &channel_map)?;
+                    Ok(())
+                })
+                .await;
+            let result = match stored {
+                Ok(Ok(())) => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    writer.send(WriterMsg::Open {
+                        recording: num,
+                        sample_rate: 8000,
+                        streams: stream_files_by_index,
+                        stereo,
+                        reply: tx,
+                    });
+                    match rx.await {
+                        Ok(Ok(())) => Ok(()),
+                        Ok(Err(e)) => Err(format!("cannot create recording files: {e}")),
+                        Err(_) => Err("writer thread gone".to_owned()),
+                    }
+                }
+                Ok(Err(e)) => Err(format!("catalogue write failed: {e}")),
+                Err(_) => Err("catalogue thread gone".to_owned()),
+            };
+            let _ = msgs.send(CoreMsg::Prepared { num, result });
+        });
+
+        self.sessions.insert(
+            num,
+            Session {
+                num,
+                recording_id,
+                call_id,
+                dialog,
+                peer,
+                local: contact_addr,
+                invite_tx: tx,
+                invite: req,
+                phase: Phase::Preparing,
+                cancelled: false,
+                streams,
+                answer_sdp,
+                started: Instant::now(),
+                started_at,
+                dir,
+                span,
+            },
+        );
+    }
+
+    /// The recording exists (or failed to): start the media and answer, unless cancelled.
+    pub(crate) fn on_prepared(&mut self, num: u64, result: Result<(), String>) {
+        let sockets = self.pending_sockets.remove(&num).unwrap_or_default();
+        let specs = self.pending_specs.remove(&num).unwrap_or_default();
+        let ok = self.pending_200.remove(&num);
+        let Some(s) = self.sessions.get_mut(&num) else {
+            return;
+        };
+        let span = s.span.clone();
+        let _e = span.enter();
+        // Hand the sockets to the media thread; it owns them from now on.
+        let mut started = Vec::new();
+        if result.is_ok() && !s.cancelled {
+            for (plan, pair) in specs.iter().zip(sockets.into_iter().flatten()) {
+                let key = StreamKey {
+                    recording: num,
+                    stream: plan.stream,
+                };
+                started.push(pair.rtp_port);
+                self.media.add(StreamSpec {
+                    key,
+                    rtp: pair.rtp,
+                    rtcp: pair.rtcp,
+                    payload_types: plan.payload_types.clone(),
+                    telephone_event: plan.telephone_event,
+                    clock_rate: plan.clock_rate,
+                    recording_start: s.started,
+                    reorder_ms: self.config.reorder_ms,
+                });
+            }
+        } else {
+            for pair in sockets.into_iter().flatten() {
+                let port = pair.rtp_port;
+                drop(pair);
+                self.ports.release(port);
+            }
+            for st in &mut s.streams {
+                st.rtp_port = None;
+            }
+        }
+        let tx = s.invite_tx;
+        let invite = s.invite.clone();
+        match (result, s.cancelled, ok) {
+            (Ok(()), false, Some(ok)) if !self.shutting_down => {
+                s.phase = Phase::Answered;
+                drop(_e);
+                self.respond(tx, &invite, ok);
+            }
+            (Err(e), _, answer) => {
+                tracing::error!(error = %e, "recording could not be created");
+                if answer.is_some() {
+                    let to_tag = s.dialog.id().local_tag.clone();
+                    let resp = responses::make(&invite, 500, "Server Internal Error: recording storage unavailable", &to_tag);
+                    drop(_e);
+                    self.respond(tx, &invite, resp);
+                }
+                self.finalize(num, "storage failure before answer", true);
+            }
+            (Ok(()), _, _) => {
+                // Cancelled (487 already sent) or shutting down before the answer.
+                if self.shutting_down && !s.cancelled {
+                    let to_tag = s.dialog.id().local_tag.clone();
+                    let resp = responses::make(&invite, 503, "Service Unavailable (shutting down)", &to_tag);
+                    drop(_e);
+                    self.respond(tx, &invite, resp);
+                }
+                self.finalize(num, "cancelled before answer", true);
+            }
+        }
+        if !started.is_empty() {
+            tracing::debug!(ports = ?started, "receiving RTP");
+        }
+    }
+}
+
+fn make_plan(
+    num: u64,
+    offer: &SessionDescription,
+    decisions: &[StreamDecision],
+    ports: &[u16],
+    resolution: Option<&Resolution>,
+    dir: &std::path::Path,
+    warnings: Vec<String>,
+) -> Plan {
+    let mut streams = Vec::new();
+    let mut rows = Vec::new();
+    let mut media = Vec::new();
+    let mut stems: Vec<String> = Vec::new();
+    for (i, d) in decisions.iter().enumerate() {
+        let m = offer.media.get(i);
+        let media_kind = m.map(|m| m.media.clone()).unwrap_or_default();
+        match d {
+            StreamDecision::Accept {
+                label,
+                payload_type,
+                encoding,
+                clock_rate,
+                telephone_event,
+                ..
+            } => {
+                let label = label.clone().unwrap_or_else(|| format!("m{i}"));
+                let stem = file_stem(&label, i, &stems);
+                stems.push(stem.clone());
+                let file = dir.join(format!("{stem}.wav"));
+                // Every PCMU/PCMA format offered on this m-line is decodable, so a mid-stream
+                // switch between them is still recorded.
+                let mut pts: Vec<(u8, Codec)> = Vec::new();
+                if let Some(c) = codec_of(encoding) {
+                    pts.push((*payload_type, c));
+                }
+                if let Some(m) = m {
+                    for map in m.rtpmaps() {
+                        if let Some(c) = codec_of(&map.encoding) {
+                            if map.clock_rate == 8000 && !pts.iter().any(|(p, _)| *p == map.payload_type) {
+                                pts.push((map.payload_type, c));
+                            }
+                        }
+                    }
+                }
+                media.push(MediaPlan {
+                    stream: streams.len(),
+                    payload_types: pts,
+                    telephone_event: *telephone_event,
+                    clock_rate: *clock_rate,
+                });
+                rows.push(StreamRow {
+                    label: label.clone(),
+                    stream_id: None,
+                    media: media_kind,
+                    codec: Some(encoding.clone()),
+                    payload_type: Some(*payload_type),
+                    clock_rate: Some(*clock_rate),
+                    port: ports.get(i).copied(),
+                    file_path: Some(file.display().to_string()),
+                    channel: None,
+                    accepted: true,
+                    reject_reason: None,
+                });
+                streams.push(SessionStream {
+                    label,
+                    rtp_port: ports.get(i).copied(),
+                    key: StreamKey {
+                        recording: num,
+                        stream: streams.len(),
+                    },
+                    file: Some(file),
+                });
+            }
+            StreamDecision::Reject { label, reason, .. } => {
+                let label = label.clone().unwrap_or_else(|| format!("m{i}"));
+                rows.push(StreamRow {
+                    label,
+                    stream_id: None,
+                    media: media_kind,
+                    codec: None,
+                    payload_type: None,
+                    clock_rate: None,
+                    port: None,
+                    file_path: None,
+                    channel: None,
+                    accepted: false,
+                    reject_reason: Some(format!("{reason:?}")),
+                });
+            }
+        }
+    }
+
+    // Participants and who sends which label.
+    let mut participants = Vec::new();
+    if let Some(r) = resolution {
+        for p in &r.participants {
+            participants.push(ParticipantRow {
+                participant_id: p.id.clone(),
+                aor: p.aor.clone(),
+                name: p.name.clone(),
+                role: p.role.map(|r| match r {
+                    Role::Caller => "caller".to_owned(),
+                    Role::Callee => "callee".to_owned(),
+                }),
+                role_source: p.role_source.clone(),
+                sends: p.sends.clone(),
+                receives: p.receives.clone(),
+            });
+        }
+    }
+
+    // Channel map: caller left, callee right when the metadata says who sends what;
+    // otherwise the first two accepted streams in m-line order.
+    let index_of = |label: &str| streams.iter().position(|s| s.label == label);
+    let find_role = |role: Role| {
+        resolution.and_then(|r| {
+            r.participants
+                .iter()
+                .find(|p| p.role == Some(role))
+                .and_then(|p| p.sends.iter().find_map(|l| index_of(l).map(|i| (i, p))))
+        })
+    };
+    let mut channel_map = Vec::new();
+    let mut stereo = None;
+    match (find_role(Role::Caller), find_role(Role::Callee)) {
+        (Some((a, pa)), Some((b, pb))) if a != b => {
+            for (ch, (i, p, role)) in [(a, pa, "caller"), (b, pb, "callee")].into_iter().enumerate() {
+                channel_map.push(ChannelMapEntry {
+                    channel: ch as u8,
+                    label: streams.get(i).map(|s| s.label.clone()).unwrap_or_default(),
+                    participant_id: Some(p.id.clone()),
+                    role: Some(role.to_owned()),
+                });
+            }
+            stereo = Some((dir.join("stereo.wav"), vec![a, b]));
+        }
+        _ if streams.len() >= 2 => {
+            for ch in 0..2usize {
+                let label = streams.get(ch).map(|s| s.label.clone()).unwrap_or_default();
+                let sender = resolution.and_then(|r| r.participants.iter().find(|p| p.sends.contains(&label)));
+                channel_map.push(ChannelMapEntry {
+                    channel: ch as u8,
+                    label,
+                    participant_id: sender.map(|p| p.id.clone()),
+                    role: sender.and_then(|p| p.role).map(|r| match r {
+                        Role::Caller => "caller".to_owned(),
+                        Role::Callee => "callee".to_owned(),
+                    }),
+                });
+            }
+            stereo = Some((dir.join("stereo.wav"), vec![0, 1]));
+        }
+        _ => {}
+    }
+    for entry in &channel_map {
+        if let Some(row) = rows.iter_mut().find(|r| r.label == entry.label) {
+            row.channel = Some(entry.channel);
+        }
+    }
+    Plan {
+        streams,
+        rows,
+        media,
+        participants,
+        channel_map,
+        stereo,
+        warnings,
+    }
+}

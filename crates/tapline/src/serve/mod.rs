@@ -1,0 +1,133 @@
+//! `tapline serve`: wires the sans-IO cores to sockets, threads and disks.
+//!
+//! Threads: the tokio runtime runs the SIP transports and the SIP core task; one media thread
+//! receives all RTP; one writer thread owns the files; one thread owns the SQLite catalogue.
+
+mod core;
+mod finalize;
+mod in_dialog;
+mod invite;
+mod media_engine;
+mod ports;
+mod responses;
+mod session;
+mod store_thread;
+mod transport;
+mod writer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tapline_sip::{Endpoint, EndpointConfig};
+use tapline_store::{Catalogue, RecordingState};
+use tokio::sync::mpsc;
+
+use crate::cli::ServeArgs;
+use crate::config::{Config, Overrides};
+
+pub(crate) fn main(args: ServeArgs) -> anyhow::Result<()> {
+    let over = Overrides {
+        sip_listen: args.sip_listen,
+        rtp_ports: args.rtp_ports,
+        data_dir: args.data_dir,
+        media_address: args.media_address,
+        reorder_ms: args.reorder_ms,
+        log_format: args.log_format,
+    };
+    let config = Config::load(args.config.as_deref(), &over)?;
+    crate::logging::init(&config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("tapline-sip")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let db_path = crate::recordings::catalogue_path(&config.data_dir);
+    let catalogue = Catalogue::open(&db_path)
+        .with_context(|| format!("opening catalogue {}", db_path.display()))?;
+    // Recordings left active by a previous run that died were interrupted.
+    let leftovers = catalogue.active_recording_ids().context("reading the catalogue")?;
+    for id in &leftovers {
+        let now = time::OffsetDateTime::now_utc();
+        catalogue
+            .finish_recording(id, RecordingState::Interrupted, now, 0, "server stopped during the recording")
+            .context("marking interrupted recordings")?;
+        tracing::warn!(recording_id = %id, "recording left active by a previous run marked interrupted");
+    }
+
+    let (store, store_join) = store_thread::spawn(catalogue)?;
+    let (writer, writer_join) = writer::spawn()?;
+    let (media, media_join) = media_engine::spawn(writer.clone())?;
+
+    let (in_tx, in_rx) = mpsc::channel(4096);
+    let (transports, bound) = transport::start(config.sip_listen, in_tx)
+        .await
+        .with_context(|| format!("binding SIP on {}", config.sip_listen))?;
+    tracing::info!(
+        sip = %bound,
+        rtp_ports = %config.rtp_ports,
+        data_dir = %config.data_dir.display(),
+        "tapline listening (UDP and TCP)"
+    );
+
+    let endpoint = Endpoint::new(EndpointConfig {
+        t1: Duration::from_millis(config.sip_t1_ms),
+        ..EndpointConfig::default()
+    });
+    let (msg_tx, msg_rx) = mpsc::unbounded_channel();
+    let config = Arc::new(config);
+    let core = core::Core::new(
+        endpoint,
+        transports,
+        config.clone(),
+        store.clone(),
+        media.clone(),
+        writer.clone(),
+        msg_tx.clone(),
+    );
+    let signals = tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("signal received: finalizing recordings in progress");
+        let _ = msg_tx.send(core::CoreMsg::Shutdown);
+    });
+    core.run(in_rx, msg_rx).await;
+    signals.abort();
+
+    media.shutdown();
+    let _ = media_join.join();
+    writer.send(writer::WriterMsg::Shutdown);
+    let _ = writer_join.join();
+    drop(store);
+    let _ = store_join.join();
+    tracing::info!("tapline stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
