@@ -1,1 +1,22 @@
-//! tapline-sip
+//! tapline-sip: sans-IO SIP (RFC 3261) message parsing, transactions and dialogs.
+//!
+//! Nothing here touches sockets, clocks or randomness: the caller feeds bytes and
+//! `Instant`s in and sends what comes out.
+
+mod cseq;
+mod headers;
+mod message;
+mod method;
+mod name_addr;
+mod params;
+mod parse;
+mod via;
+
+pub use cseq::CSeq;
+pub use headers::{Headers, expand_compact, split_list};
+pub use message::{Message, Request, Response};
+pub use method::Method;
+pub use name_addr::NameAddr;
+pub use params::{HeaderError, Param};
+pub use parse::ParseError;
+pub use via::Via;
