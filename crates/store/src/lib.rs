@@ -11,6 +11,7 @@ mod error;
 mod migrations;
 mod model;
 mod read;
+mod sessions;
 mod timefmt;
 mod views;
 
@@ -22,6 +23,7 @@ pub use error::StoreError;
 pub use model::{
     ChannelMapEntry, NewRecording, ParticipantRow, RecordingState, StreamCounters, StreamRow,
 };
+pub use sessions::{ParticipantSessionRow, SessionRow};
 pub use views::{
     FilesView, MetadataView, ParticipantView, RecordingDetail, RecordingSummary, StreamView,
     WarningView,

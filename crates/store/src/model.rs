@@ -36,7 +36,8 @@ impl RecordingState {
 
 impl fmt::Display for RecordingState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad` honours width/alignment, e.g. `{:<11}` in table output.
+        f.pad(self.as_str())
     }
 }
 
@@ -156,6 +157,7 @@ mod tests {
             assert_eq!(s.as_str().parse::<RecordingState>().unwrap(), s);
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+        assert_eq!(format!("[{:<8}]", RecordingState::Failed), "[failed  ]");
         assert!(matches!(
             "Active".parse::<RecordingState>(),
             Err(StoreError::InvalidState(s)) if s == "Active"
