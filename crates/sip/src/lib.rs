@@ -4,19 +4,24 @@
 //! `Instant`s in and sends what comes out.
 
 mod cseq;
+mod framing;
 mod headers;
 mod message;
 mod method;
 mod name_addr;
 mod params;
 mod parse;
+mod peer;
+mod response;
 mod via;
 
 pub use cseq::CSeq;
+pub use framing::{FramingError, MAX_BODY_BYTES, MAX_HEADER_BYTES, StreamFramer};
 pub use headers::{Headers, expand_compact, split_list};
 pub use message::{Message, Request, Response};
 pub use method::Method;
 pub use name_addr::NameAddr;
 pub use params::{HeaderError, Param};
 pub use parse::ParseError;
+pub use peer::{Peer, Transport};
 pub use via::Via;
