@@ -1,1 +1,21 @@
-//! tapline-media
+//! tapline-media: the recording hot path.
+//!
+//! RTP parsing (RFC 3550 §5.1), G.711 PCMU/PCMA (RFC 3551 §4.5.14, ITU-T G.711),
+//! per-stream placement of decoded audio on the recording's time axis, N-channel
+//! interleaving and RIFF/WAVE writing. Everything here is sans-IO except [`wav`], which
+//! writes to any caller-supplied `Write + Seek`.
+
+pub mod analysis;
+pub mod g711;
+pub mod interleave;
+pub mod rtp;
+mod seq;
+pub mod timeline;
+pub mod wav;
+
+pub use analysis::{dominant_frequency, tone};
+pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
+pub use interleave::Interleaver;
+pub use rtp::{RtpError, RtpPacket, parse_rtp, write_rtp};
+pub use timeline::{PushOutcome, StreamStats, StreamTimeline, TimelineConfig};
+pub use wav::{WavData, WavError, WavWriter, read_wav};

@@ -1,0 +1,358 @@
+//! Per-stream placement of decoded audio on the recording's time axis.
+//!
+//! Each packet lands at `anchor + extended_timestamp`, where the anchor is fixed by the
+//! arrival of the first packet (RFC 3550 §5.1: the timestamp only gives relative timing,
+//! its initial value is random). Samples sit in a fixed ring until the reorder window has
+//! passed; then they are emitted as contiguous runs, gaps filled with zeros. The ring is
+//! allocated once in [`StreamTimeline::new`]; `push`, `drain` and `finish` never allocate.
+
+use crate::g711::Codec;
+use crate::rtp::RtpPacket;
+use crate::seq::{SeqTracker, SeqVerdict};
+
+/// Sizing and policy of one stream's timeline, all in samples at `clock_rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelineConfig {
+    /// RTP clock rate of the codec; also the unit of the recording axis.
+    pub clock_rate: u32,
+    /// How long samples wait for reordered packets before being emitted (default 100 ms).
+    pub reorder_window: u32,
+    /// Ring size: the furthest ahead of the emit point a packet may be stored (default 1 s).
+    pub capacity: u32,
+    /// A timestamp disagreeing with the arrival by more than this re-anchors (default 2 s).
+    pub max_jump: u32,
+}
+
+impl TimelineConfig {
+    /// Defaults for `clock_rate`: 100 ms window, 1 s ring, 2 s re-anchor threshold.
+    pub fn new(clock_rate: u32) -> Self {
+        TimelineConfig {
+            clock_rate,
+            reorder_window: clock_rate / 10,
+            capacity: clock_rate,
+            max_jump: clock_rate.saturating_mul(2),
+        }
+    }
+}
+
+impl Default for TimelineConfig {
+    fn default() -> Self {
+        TimelineConfig::new(8000)
+    }
+}
+
+/// What `push` did with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Decoded into the ring at its timestamp position.
+    Accepted,
+    /// Accepted after moving the anchor to the arrival (first packet of a new SSRC,
+    /// confirmed sequence restart, timestamp jump, sustained lateness or ring overflow).
+    Reanchored,
+    /// Same extended sequence number already received; dropped.
+    Duplicate,
+    /// Its position was already emitted; counted and dropped.
+    Late,
+    /// Would land beyond the ring even after re-anchoring (caller is not draining); dropped.
+    Overflow,
+    /// Large sequence jump awaiting confirmation by the next packet (RFC 3550 A.1); dropped.
+    SequenceJump,
+    /// The codec's clock rate differs from the timeline's; dropped.
+    ClockMismatch,
+}
+
+/// Reception statistics of one stream (RFC 3550 §6.4.1 / appendix A.3, A.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamStats {
+    /// Unique packets received (late ones included, duplicates excluded).
+    pub received: u64,
+    /// Expected minus received, per SSRC/sequence epoch, never negative.
+    pub lost: u64,
+    /// Packets dropped as duplicates.
+    pub duplicates: u64,
+    /// Packets dropped because their position was already emitted.
+    pub late: u64,
+    /// Interarrival jitter in timestamp units (A.8).
+    pub jitter: u32,
+    /// Lowest sequence number of the current epoch.
+    pub first_seq: Option<u16>,
+    /// Highest sequence number of the current epoch.
+    pub last_seq: Option<u16>,
+    /// Current SSRC.
+    pub ssrc: Option<u32>,
+    /// Times the anchor moved after the first packet.
+    pub reanchors: u64,
+    /// Packets dropped by [`PushOutcome::Overflow`] or [`PushOutcome::SequenceJump`].
+    pub dropped: u64,
+}
+
+/// One stream's reorder ring and timing state (about 16 KiB at 8 kHz with defaults).
+#[derive(Debug, Clone)]
+pub struct StreamTimeline {
+    config: TimelineConfig,
+    ring: Box<[i16]>,
+    /// Next position to emit; everything before it is final.
+    emitted: u64,
+    /// End of the furthest sample written.
+    high: u64,
+    ssrc: Option<u32>,
+    seq: SeqTracker,
+    /// Recording position of extended timestamp 0; `None` before the first packet.
+    anchor: Option<i64>,
+    /// Timestamp of the newest packet and its extended value (for wrap handling).
+    ref_ts: u32,
+    ref_ext_ts: i64,
+    /// Arrival of the first packet of a run of newest-but-late packets.
+    late_run_since: Option<u64>,
+    late: u64,
+    duplicates: u64,
+    reanchors: u64,
+    dropped: u64,
+}
+
+impl StreamTimeline {
+    /// Creates a timeline; allocates its ring (`capacity` samples, at least 1) once.
+    pub fn new(config: TimelineConfig) -> Self {
+        let cap = usize::try_from(config.capacity.max(1)).unwrap_or(1);
+        StreamTimeline {
+            config,
+            ring: vec![0i16; cap].into_boxed_slice(),
+            emitted: 0,
+            high: 0,
+            ssrc: None,
+            seq: SeqTracker::new(),
+            anchor: None,
+            ref_ts: 0,
+            ref_ext_ts: 0,
+            late_run_since: None,
+            late: 0,
+            duplicates: 0,
+            reanchors: 0,
+            dropped: 0,
+        }
+    }
+
+    /// The timeline's configuration.
+    pub fn config(&self) -> &TimelineConfig {
+        &self.config
+    }
+
+    /// Next position `drain`/`finish` will emit (= total samples emitted so far).
+    pub fn emitted_position(&self) -> u64 {
+        self.emitted
+    }
+
+    /// End position of the furthest sample received so far.
+    pub fn end_position(&self) -> u64 {
+        self.high
+    }
+
+    /// Places one packet. `arrival` is its arrival time as a sample position on the
+    /// recording's axis. Decodes straight into the ring; never allocates.
+    pub fn push(&mut self, arrival: u64, packet: &RtpPacket<'_>, codec: Codec) -> PushOutcome {
+        if codec.clock_rate() != self.config.clock_rate {
+            return PushOutcome::ClockMismatch;
+        }
+        // RFC 3550 §8.2: a new SSRC is a new source with its own sequence and timing.
+        let mut new_epoch = self.anchor.is_none();
+        if self.ssrc != Some(packet.ssrc) {
+            if self.ssrc.is_some() {
+                self.seq.restart();
+                new_epoch = true;
+            }
+            self.ssrc = Some(packet.ssrc);
+        }
+        let newest = match self.seq.observe(packet.sequence) {
+            SeqVerdict::Duplicate => {
+                self.duplicates = self.duplicates.saturating_add(1);
+                return PushOutcome::Duplicate;
+            }
+            SeqVerdict::Probation => {
+                self.dropped = self.dropped.saturating_add(1);
+                return PushOutcome::SequenceJump;
+            }
+            SeqVerdict::Restarted { .. } => {
+                new_epoch = true;
+                true
+            }
+            SeqVerdict::Fresh { newest, .. } => newest,
+        };
+        let samples = codec.samples_in(packet.payload.len()) as u64;
+        let arrival_i = i64::try_from(arrival).unwrap_or(i64::MAX);
+
+        let (ext_ts, mut outcome) = if new_epoch {
+            let first = self.anchor.is_none();
+            self.ref_ts = packet.timestamp;
+            self.ref_ext_ts = 0;
+            self.reanchor(arrival, 0);
+            let outcome = if first {
+                PushOutcome::Accepted
+            } else {
+                PushOutcome::Reanchored
+            };
+            (0, outcome)
+        } else {
+            // Nearest extension relative to the newest timestamp (handles 2^32 wrap).
+            let diff = i64::from(packet.timestamp.wrapping_sub(self.ref_ts) as i32);
+            let ext_ts = self.ref_ext_ts.saturating_add(diff);
+            if newest {
+                self.ref_ts = packet.timestamp;
+                self.ref_ext_ts = ext_ts;
+            }
+            (ext_ts, PushOutcome::Accepted)
+        };
+
+        if newest
+            && outcome == PushOutcome::Accepted
+            && self.needs_reanchor(arrival, ext_ts, samples)
+        {
+            self.reanchor(arrival, ext_ts);
+            outcome = PushOutcome::Reanchored;
+        }
+        if outcome == PushOutcome::Reanchored {
+            self.seq.reset_transit();
+        }
+        self.seq.update_jitter(arrival_i, ext_ts);
+
+        let pos = self.anchor.unwrap_or(0).saturating_add(ext_ts);
+        let Ok(pos) = u64::try_from(pos) else {
+            return self.count_late();
+        };
+        if pos < self.emitted {
+            return self.count_late();
+        }
+        if !self.fits(pos, samples) {
+            self.dropped = self.dropped.saturating_add(1);
+            return PushOutcome::Overflow;
+        }
+        self.write(pos, packet.payload, codec);
+        self.high = self.high.max(pos.saturating_add(samples));
+        outcome
+    }
+
+    fn count_late(&mut self) -> PushOutcome {
+        self.late = self.late.saturating_add(1);
+        PushOutcome::Late
+    }
+
+    /// Whether a newest packet says the mapping is wrong (see [`PushOutcome::Reanchored`]).
+    fn needs_reanchor(&mut self, arrival: u64, ext_ts: i64, samples: u64) -> bool {
+        let pos = self.anchor.unwrap_or(0).saturating_add(ext_ts);
+        let arrival_i = i64::try_from(arrival).unwrap_or(i64::MAX);
+        if pos.saturating_sub(arrival_i).unsigned_abs() > u64::from(self.config.max_jump) {
+            return true;
+        }
+        let Ok(pos) = u64::try_from(pos) else {
+            return self.late_for_too_long(arrival);
+        };
+        if pos < self.emitted {
+            // A stall makes a burst late once: drop it and keep alignment. Only lateness
+            // that persists for a reorder window (sender clock slower than ours) re-anchors.
+            return self.late_for_too_long(arrival);
+        }
+        self.late_run_since = None;
+        // Sender clock faster than ours, or a forward step the ring cannot hold.
+        !self.fits(pos, samples)
+    }
+
+    fn late_for_too_long(&mut self, arrival: u64) -> bool {
+        let since = *self.late_run_since.get_or_insert(arrival);
+        arrival.saturating_sub(since) >= u64::from(self.config.reorder_window)
+    }
+
+    /// Moves the anchor so `ext_ts` lands at the arrival (never before the emit point).
+    fn reanchor(&mut self, arrival: u64, ext_ts: i64) {
+        let at = arrival.max(self.emitted);
+        if self.anchor.is_some() {
+            self.reanchors = self.reanchors.saturating_add(1);
+            // Samples the old mapping put after the new anchor would replay out of order.
+            self.clear(at, self.high);
+            self.high = self.high.min(at);
+        }
+        let at = i64::try_from(at).unwrap_or(i64::MAX);
+        self.anchor = Some(at.saturating_sub(ext_ts));
+        self.late_run_since = None;
+    }
+
+    /// Zeroes ring positions `[from, to)` (clamped to the ring's live span).
+    fn clear(&mut self, from: u64, to: u64) {
+        let cap = self.ring.len() as u64;
+        let from = from.max(self.emitted);
+        let to = to.min(self.emitted.saturating_add(cap));
+        for pos in from..to {
+            if let Some(slot) = usize::try_from(pos % cap)
+                .ok()
+                .and_then(|i| self.ring.get_mut(i))
+            {
+                *slot = 0;
+            }
+        }
+    }
+
+    fn fits(&self, pos: u64, samples: u64) -> bool {
+        let limit = self.emitted.saturating_add(self.ring.len() as u64);
+        pos.checked_add(samples).is_some_and(|end| end <= limit)
+    }
+
+    /// Decodes `payload` into the ring at `pos`, wrapping once if needed.
+    fn write(&mut self, pos: u64, payload: &[u8], codec: Codec) {
+        let cap = self.ring.len() as u64;
+        let idx = usize::try_from(pos % cap).unwrap_or(0);
+        let room = self.ring.len().saturating_sub(idx);
+        let (head, tail) = payload.split_at(payload.len().min(room));
+        if let Some(dst) = self.ring.get_mut(idx..) {
+            codec.decode(head, dst);
+        }
+        codec.decode(tail, &mut self.ring);
+    }
+
+    /// Emits every sample before `now_pos - reorder_window` as contiguous runs.
+    pub fn drain(&mut self, now_pos: u64, sink: &mut dyn FnMut(u64, &[i16])) {
+        let target = now_pos.saturating_sub(u64::from(self.config.reorder_window));
+        self.emit_until(target, sink);
+    }
+
+    /// End of stream: emits everything up to the end of the furthest received packet.
+    pub fn finish(&mut self, sink: &mut dyn FnMut(u64, &[i16])) {
+        self.emit_until(self.high, sink);
+    }
+
+    fn emit_until(&mut self, target: u64, sink: &mut dyn FnMut(u64, &[i16])) {
+        let cap = self.ring.len() as u64;
+        while self.emitted < target {
+            let idx = self.emitted % cap;
+            let len = (cap - idx).min(target - self.emitted);
+            let (Ok(start), Ok(end)) = (usize::try_from(idx), usize::try_from(idx + len)) else {
+                return;
+            };
+            let Some(run) = self.ring.get_mut(start..end) else {
+                return;
+            };
+            sink(self.emitted, run);
+            // Cleared slots are the zeros a future gap will emit.
+            run.fill(0);
+            self.emitted += len;
+        }
+    }
+
+    /// Reception statistics so far.
+    pub fn stats(&self) -> StreamStats {
+        let range = self.seq.range();
+        StreamStats {
+            received: self.seq.received(),
+            lost: self.seq.lost(),
+            duplicates: self.duplicates,
+            late: self.late,
+            jitter: self.seq.jitter(),
+            first_seq: range.map(|r| r.0),
+            last_seq: range.map(|r| r.1),
+            ssrc: self.ssrc,
+            reanchors: self.reanchors,
+            dropped: self.dropped,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "timeline_tests.rs"]
+mod tests;
