@@ -1,0 +1,228 @@
+//! `tapline call`: a Session Recording Client simulator. It sends one SIPREC INVITE (RFC 7866
+//! 6.1.1: `Require: siprec`, `+sip.src`, multipart SDP offer + RFC 7865 metadata), ACKs the
+//! 200 OK, streams real-time RTP on both labelled streams, then sends BYE.
+
+mod audio;
+mod metadata_doc;
+mod rtp_sender;
+mod sip_client;
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::json;
+use tapline_body::PartSpec;
+use tapline_media::Codec;
+use tapline_sdp::SessionDescription;
+use tapline_sip::{Dialog, Event, Message, Method, Request, Transport};
+
+use crate::cli::{CallArgs, CodecArg, TransportArg};
+
+pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
+    let srs: SocketAddr = args
+        .srs
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {}", args.srs))?
+        .next()
+        .with_context(|| format!("{} resolves to no address", args.srs))?;
+    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration < 86_400.0) {
+        bail!("--duration must be a positive number of seconds");
+    }
+    let transport = match args.transport {
+        TransportArg::Udp => Transport::Udp,
+        TransportArg::Tcp => Transport::Tcp,
+    };
+    let local_ip = match args.local_ip {
+        Some(ip) => ip,
+        None => local_ip_towards(srs)?,
+    };
+    let (codec, pt, name) = match args.codec {
+        CodecArg::Pcmu => (Codec::Pcmu, 0u8, "PCMU"),
+        CodecArg::Pcma => (Codec::Pcma, 8u8, "PCMA"),
+    };
+    let sources = [
+        audio::Source::parse(&args.caller_audio)?,
+        audio::Source::parse(&args.callee_audio)?,
+    ];
+
+    // RTP sockets first: their ports go into the offer.
+    let rtp: Vec<UdpSocket> = (0..2)
+        .map(|_| UdpSocket::bind(SocketAddr::new(local_ip, 0)))
+        .collect::<Result<_, _>>()
+        .context("binding RTP sockets")?;
+    let labels = ["1", "2"];
+    let offer_streams: Vec<(String, u16)> = labels
+        .iter()
+        .zip(&rtp)
+        .map(|(l, s)| Ok(((*l).to_owned(), s.local_addr()?.port())))
+        .collect::<std::io::Result<_>>()?;
+    let session_id = fastrand::u64(1..u64::MAX / 2);
+    let offer = tapline_sdp::build_offer(local_ip, &offer_streams, &[(pt, name, 8000), (101, "telephone-event", 8000)], session_id);
+
+    let mut client = sip_client::SipClient::connect(srs, transport, local_ip)?;
+    let call_id = format!("{}@{}", uuid::Uuid::new_v4(), local_ip);
+    let cs_call_id = format!("cs-{}", uuid::Uuid::new_v4());
+    let xml = metadata_doc::two_party(&args.caller, &args.callee, (labels[0], labels[1]), &cs_call_id);
+    let boundary = format!("tapline-{:x}", fastrand::u64(..));
+    let sdp_text = offer.to_string();
+    let body = tapline_body::build_multipart(
+        &boundary,
+        &[
+            PartSpec {
+                content_type: "application/sdp",
+                disposition: None,
+                body: sdp_text.as_bytes(),
+            },
+            PartSpec {
+                content_type: "application/rs-metadata+xml",
+                disposition: Some("recording-session"),
+                body: xml.as_bytes(),
+            },
+        ],
+    );
+    let invite = build_invite(&client, srs, transport, &call_id, &boundary, body);
+
+    let started = Instant::now();
+    let tx = client.send_request(invite.clone())?;
+    let resp = client.wait_final(tx, Duration::from_secs(40))?;
+    let setup_ms = started.elapsed().as_millis();
+    if !(200..300).contains(&resp.status) {
+        report(&args, &call_id, resp.status, &resp.reason, None, &[], setup_ms);
+        bail!("the SRS refused the recording: {} {}", resp.status, resp.reason);
+    }
+    let mut dialog = Dialog::uac(&invite, &resp, client.peer).map_err(|e| anyhow::anyhow!("bad 200 OK: {e}"))?;
+    let sent_by = client.local.to_string();
+    let ack = dialog.request(Method::Ack, transport, &sent_by, &branch());
+    client.send_stateless(Message::Request(ack.clone()))?;
+
+    // Where to send: the answer's m-lines, in offer order.
+    let answer = SessionDescription::parse(&String::from_utf8_lossy(&resp.body))
+        .map_err(|e| anyhow::anyhow!("unreadable SDP answer: {e}"))?;
+    let mut out = Vec::new();
+    for ((i, sock), source) in rtp.into_iter().enumerate().zip(sources) {
+        let remote = answer.media.get(i).and_then(|m| m.remote_addr(&answer));
+        out.push(rtp_sender::OutStream {
+            label: labels.get(i).copied().unwrap_or("?").to_owned(),
+            socket: sock,
+            remote,
+            source,
+            payload_type: pt,
+            codec,
+            ssrc: fastrand::u32(..),
+        });
+    }
+    let duration = Duration::from_secs_f64(args.duration);
+    let sender = std::thread::spawn(move || rtp_sender::run(out, duration));
+    // Keep SIP alive while the media flows: re-ACK retransmitted 200s (RFC 3261 13.2.2.4).
+    while !sender.is_finished() {
+        client.pump(Instant::now() + Duration::from_millis(20))?;
+        for e in client.take_events() {
+            if let Event::Response { response, .. } = e {
+                if (200..300).contains(&response.status) && response.cseq().is_some_and(|c| c.method == Method::Invite) {
+                    client.send_stateless(Message::Request(ack.clone()))?;
+                }
+            }
+        }
+    }
+    let sent = sender.join().map_err(|_| anyhow::anyhow!("RTP sender thread panicked"))?;
+
+    let bye = dialog.request(Method::Bye, transport, &sent_by, &branch());
+    let tx = client.send_request(bye)?;
+    let bye_resp = client.wait_final(tx, Duration::from_secs(40))?;
+    report(&args, &call_id, resp.status, &resp.reason, Some(bye_resp.status), &sent, setup_ms);
+    if !(200..300).contains(&bye_resp.status) {
+        bail!("BYE answered {} {}", bye_resp.status, bye_resp.reason);
+    }
+    Ok(())
+}
+
+fn branch() -> String {
+    format!("z9hG4bK{:016x}", fastrand::u64(..))
+}
+
+fn build_invite(
+    client: &sip_client::SipClient,
+    srs: SocketAddr,
+    transport: Transport,
+    call_id: &str,
+    boundary: &str,
+    body: Vec<u8>,
+) -> Request {
+    let host = |a: SocketAddr| match a {
+        SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+        SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+    };
+    let (tp, uri_tp) = match transport {
+        Transport::Udp => ("UDP", ""),
+        Transport::Tcp => ("TCP", ";transport=tcp"),
+    };
+    let local = host(client.local);
+    let mut req = Request::new(Method::Invite, format!("sip:srs@{}{uri_tp}", host(srs)));
+    let h = &mut req.headers;
+    h.push("Via", format!("SIP/2.0/{tp} {local};branch={};rport", branch()));
+    h.push("Max-Forwards", "70");
+    h.push("From", format!("<sip:src@{local}>;tag={:016x}", fastrand::u64(..)));
+    h.push("To", format!("<sip:srs@{}>", host(srs)));
+    h.push("Call-ID", call_id);
+    h.push("CSeq", "1 INVITE");
+    h.push("Contact", format!("<sip:src@{local}{uri_tp}>;+sip.src"));
+    h.push("Require", "siprec");
+    h.push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE");
+    h.push("Accept", "application/sdp, application/rs-metadata+xml");
+    h.push("User-Agent", concat!("tapline-call/", env!("CARGO_PKG_VERSION")));
+    h.push("MIME-Version", "1.0");
+    h.push("Content-Type", format!("multipart/mixed;boundary={boundary}"));
+    req.body = body;
+    req
+}
+
+fn report(
+    args: &CallArgs,
+    call_id: &str,
+    status: u16,
+    reason: &str,
+    bye_status: Option<u16>,
+    sent: &[rtp_sender::SentReport],
+    setup_ms: u128,
+) {
+    if args.json {
+        let streams: Vec<_> = sent
+            .iter()
+            .map(|s| json!({ "label": s.label, "remote": s.remote.map(|a| a.to_string()), "packets_sent": s.packets }))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "status": status,
+                "reason": reason,
+                "call_id": call_id,
+                "setup_ms": setup_ms,
+                "bye_status": bye_status,
+                "streams": streams,
+            })
+        );
+    } else {
+        println!("INVITE: {status} {reason} ({setup_ms} ms)");
+        println!("Call-ID: {call_id}");
+        for s in sent {
+            println!(
+                "stream {}: {} packets sent to {}",
+                s.label,
+                s.packets,
+                s.remote.map(|a| a.to_string()).unwrap_or_else(|| "nowhere (port 0)".into())
+            );
+        }
+        if let Some(b) = bye_status {
+            println!("BYE: {b}");
+        }
+    }
+}
+
+/// The local address the kernel would use to reach `to` (no packet is sent).
+fn local_ip_towards(to: SocketAddr) -> anyhow::Result<IpAddr> {
+    let probe = if to.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+    let s = UdpSocket::bind(probe)?;
+    s.connect(to)?;
+    Ok(s.local_addr()?.ip())
+}
