@@ -17,5 +17,5 @@ pub use analysis::{dominant_frequency, tone};
 pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
 pub use interleave::Interleaver;
 pub use rtp::{RtpError, RtpPacket, parse_rtp, write_rtp};
-pub use timeline::{PushOutcome, StreamStats, StreamTimeline, TimelineConfig};
+pub use timeline::{PushOutcome, StreamStats, StreamTimeline, TimelineConfig, position_at};
 pub use wav::{WavData, WavError, WavWriter, read_wav};

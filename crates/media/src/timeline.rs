@@ -9,6 +9,15 @@
 use crate::g711::Codec;
 use crate::rtp::RtpPacket;
 use crate::seq::{SeqTracker, SeqVerdict};
+use std::time::Instant;
+
+/// Converts a clock reading to a sample position on the recording's axis:
+/// `(now - recording_start) * clock_rate`, saturating at 0 if `now` is earlier.
+pub fn position_at(recording_start: Instant, now: Instant, clock_rate: u32) -> u64 {
+    let elapsed = now.saturating_duration_since(recording_start);
+    let samples = elapsed.as_nanos() * u128::from(clock_rate) / 1_000_000_000;
+    u64::try_from(samples).unwrap_or(u64::MAX)
+}
 
 /// Sizing and policy of one stream's timeline, all in samples at `clock_rate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +214,9 @@ impl StreamTimeline {
         if newest
             && outcome == PushOutcome::Accepted
             && self.needs_reanchor(arrival, ext_ts, samples)
+            // A giant payload, or a caller that stopped draining, would not fit even after
+            // re-anchoring: do not disturb the mapping (or clear pending audio) for it.
+            && self.fits(arrival.max(self.emitted), samples)
         {
             self.reanchor(arrival, ext_ts);
             outcome = PushOutcome::Reanchored;

@@ -451,3 +451,36 @@ fn hostile_packet_sequences_never_panic_and_stay_contiguous() {
     tl.finish(&mut out.sink());
     assert_eq!(out.samples.len() as u64, tl.emitted_position());
 }
+
+#[test]
+fn oversized_payload_is_dropped_without_disturbing_the_stream() {
+    let s = Sender::new(1, 0, 0, 10);
+    let mut tl = timeline();
+    let mut out = Out::default();
+    run(&mut tl, &s, &(0..5).collect::<Vec<_>>(), 0, &mut out);
+    let giant = vec![0x10u8; 9000];
+    let p = RtpPacket {
+        payload: &giant,
+        ..s.packet(5)
+    };
+    assert_eq!(tl.push(5 * 160, &p, Codec::Pcmu), PushOutcome::Overflow);
+    let outcomes = run(&mut tl, &s, &(6..10).collect::<Vec<_>>(), 6 * 160, &mut out);
+    assert!(
+        outcomes.iter().all(|o| *o == PushOutcome::Accepted),
+        "{outcomes:?}"
+    );
+    tl.finish(&mut out.sink());
+    assert_eq!(block(&out, 4 * 160), &expected_block(4)[..]);
+    assert_eq!(block(&out, 5 * 160), &[0i16; 160][..]);
+    assert_eq!(block(&out, 9 * 160), &expected_block(9)[..]);
+    let st = tl.stats();
+    assert_eq!((st.reanchors, st.dropped), (0, 1));
+}
+
+#[test]
+fn position_at_converts_elapsed_time() {
+    let t0 = std::time::Instant::now();
+    let t1 = t0 + std::time::Duration::from_millis(50);
+    assert_eq!(position_at(t0, t1, 8000), 400);
+    assert_eq!(position_at(t1, t0, 8000), 0);
+}
