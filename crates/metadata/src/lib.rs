@@ -10,8 +10,14 @@ mod elements;
 mod error;
 mod model;
 mod parse;
+mod resolve;
+mod roles;
 mod timestamp;
+mod write;
 mod xmlutil;
+
+#[cfg(test)]
+mod corpus_tests;
 
 pub use error::{MetadataError, Warning};
 pub use model::{
@@ -19,4 +25,6 @@ pub use model::{
     ParticipantStreamAssoc, Reason, Session, SessionRecordingAssoc, Stream,
 };
 pub use parse::{Parsed, parse, parse_request_snapshot};
+pub use resolve::{Resolution, ResolvedParticipant, Role, resolve};
 pub use timestamp::Timestamp;
+pub use write::{request_snapshot_xml, to_xml};

@@ -210,15 +210,22 @@ pub struct Extension {
 }
 
 impl Extension {
-    /// Values of fields whose path ends with `suffix` (compared case-insensitively).
-    pub fn values_ending_with<'a>(&'a self, suffix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    /// Fields whose path ends with the path segments `suffix` (ASCII case-insensitive),
+    /// e.g. `callingParty` matches `x/callingParty` but not `x/isCallingParty`.
+    pub fn fields_ending_with<'a>(
+        &'a self,
+        suffix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.fields.iter().filter_map(move |(p, v)| {
-            let matches = p.len() >= suffix.len()
-                && p.get(p.len() - suffix.len()..)
-                    .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
-                && (p.len() == suffix.len()
-                    || p.as_bytes().get(p.len() - suffix.len() - 1) == Some(&b'/'));
-            matches.then_some(v.as_str())
+            let cut = p.len().checked_sub(suffix.len())?;
+            let tail = p.get(cut..)?;
+            let at_boundary = cut == 0 || p.as_bytes().get(cut - 1) == Some(&b'/');
+            (at_boundary && tail.eq_ignore_ascii_case(suffix)).then_some((p.as_str(), v.as_str()))
         })
+    }
+
+    /// Values of the fields selected by [`Extension::fields_ending_with`].
+    pub fn values_ending_with<'a>(&'a self, suffix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields_ending_with(suffix).map(|(_, v)| v)
     }
 }
