@@ -294,3 +294,19 @@ fn plain_text_only_is_415() {
         }
     );
 }
+
+#[test]
+fn truncated_and_corrupted_bodies_never_panic() {
+    let (ct, _, body) = split_bare(corpus!("vendor/vendor-cisco-cube-multipart-body.txt"));
+    for cut in 0..body.len() {
+        let _ = classify(Some(&ct), None, body.get(..cut).unwrap());
+        let _ = detect_boundary(body.get(cut..).unwrap());
+    }
+    let mut noisy = body.clone();
+    for (i, b) in noisy.iter_mut().enumerate() {
+        if i % 7 == 0 {
+            *b = [b'\r', b'\n', b'-', b':', 0xff][i % 5];
+        }
+    }
+    let _ = classify(Some(&ct), Some(";"), &noisy);
+}

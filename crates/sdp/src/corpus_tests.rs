@@ -346,3 +346,16 @@ fn vendor_quirks() {
     assert_eq!(l.session_name.as_deref(), Some(""));
     assert!(l.to_string().contains("s=\r\ni=A Seminar"));
 }
+
+#[test]
+fn truncated_sdp_never_panics() {
+    let text = cut_sdp(&read(corpus!(
+        "vendor/vendor-cisco-cube-multipart-body.txt"
+    )));
+    for (cut, _) in text.char_indices() {
+        if let Ok(sd) = SessionDescription::parse(text.get(..cut).unwrap()) {
+            let d = plan_answer(&sd, &SUPPORTED);
+            let _ = build_answer(&sd, &d, &[5000], "192.0.2.1".parse().unwrap(), 1, 1).to_string();
+        }
+    }
+}

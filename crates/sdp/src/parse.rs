@@ -29,6 +29,12 @@ impl SessionDescription {
         if seen { Ok(sd) } else { Err(SdpError::NotSdp) }
     }
 
+    /// Parse SDP bytes; invalid UTF-8 is replaced (RFC 4566 section 5 allows other
+    /// charsets only in free-text fields, which we do not interpret).
+    pub fn parse_bytes(bytes: &[u8]) -> Result<SessionDescription, SdpError> {
+        SessionDescription::parse(&String::from_utf8_lossy(bytes))
+    }
+
     fn add_line(&mut self, kind: char, value: &str) {
         match kind {
             'v' if self.version.is_none() => self.version = Some(value.to_owned()),
@@ -200,6 +206,14 @@ mod tests {
             ]
         );
         assert!(sd.media[0].formats.is_empty());
+    }
+
+    #[test]
+    fn bytes_with_invalid_utf8() {
+        let sd =
+            SessionDescription::parse_bytes(b"v=0\r\ns=\xff\r\nm=audio 1 RTP/AVP 0\r\n").unwrap();
+        assert_eq!(sd.session_name.as_deref(), Some("\u{fffd}"));
+        assert_eq!(sd.media.len(), 1);
     }
 
     #[test]
