@@ -13,6 +13,7 @@ mod params;
 mod parse;
 mod peer;
 mod response;
+mod transaction;
 mod via;
 
 pub use cseq::CSeq;
@@ -24,4 +25,7 @@ pub use name_addr::NameAddr;
 pub use params::{HeaderError, Param};
 pub use parse::ParseError;
 pub use peer::{Peer, Transport};
+pub use transaction::{
+    ClientTxId, Endpoint, EndpointConfig, EndpointError, Event, Output, ServerTxId,
+};
 pub use via::Via;
