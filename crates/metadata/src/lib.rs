@@ -17,7 +17,7 @@ mod write;
 mod xmlutil;
 
 #[cfg(test)]
-mod corpus_tests;
+mod corpus;
 
 pub use error::{MetadataError, Warning};
 pub use model::{

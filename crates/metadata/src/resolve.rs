@@ -195,3 +195,76 @@ impl Warnings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn res(xml: &str) -> Resolution {
+        resolve(&parse(xml.as_bytes()).unwrap().metadata)
+    }
+
+    fn has(r: &Resolution, needle: &str) -> bool {
+        r.warnings.iter().any(|w| w.0.contains(needle))
+    }
+
+    #[test]
+    fn unlabelled_and_unknown_streams_fall_back_to_ids() {
+        let r = res(
+            "<recording><participant participant_id='a'><nameID aor='sip:a@x'/></participant>\
+             <stream stream_id='s1'/><participantstreamassoc participant_id='a'><send> s1 </send><send>s1</send>\
+             <recv>s9</recv></participantstreamassoc></recording>",
+        );
+        assert_eq!(r.participants[0].sends, ["s1"], "trimmed and de-duplicated");
+        assert_eq!(r.participants[0].receives, ["s9"]);
+        assert!(has(&r, "stream \"s1\" has no label"));
+        assert!(has(&r, "references stream \"s9\""));
+        assert!(!r.send_map_inferred);
+    }
+
+    #[test]
+    fn inferred_map_follows_document_order() {
+        let r = res(
+            "<recording><participant participant_id='a'/><participant participant_id='b'/>\
+             <participant participant_id='c'/><stream stream_id='x'><label>L1</label></stream>\
+             <stream stream_id='y'><label>L2</label></stream></recording>",
+        );
+        assert!(r.send_map_inferred);
+        let sends: Vec<_> = r.participants.iter().map(|p| p.sends.clone()).collect();
+        assert_eq!(
+            sends,
+            [vec!["L1".to_string()], vec!["L2".to_string()], vec![]]
+        );
+        assert_eq!(r.participants[2].role, None);
+        assert!(has(&r, "3 participant(s) mapped to 2 stream(s)"));
+    }
+
+    #[test]
+    fn no_inference_when_any_send_info_exists() {
+        let r = res(
+            "<recording><participant participant_id='a'/><participant participant_id='b'/>\
+             <stream stream_id='x'><label>1</label></stream>\
+             <participantstreamassoc participant_id='b'><recv>x</recv></participantstreamassoc></recording>",
+        );
+        assert!(!r.send_map_inferred);
+        assert!(
+            r.participants
+                .iter()
+                .all(|p| p.sends.is_empty() && p.role.is_none())
+        );
+        assert!(has(&r, "stream 1 is sent by no participant"));
+    }
+
+    #[test]
+    fn participants_only_in_associations_are_listed_after_declared_ones() {
+        let r = res(
+            "<recording><participantstreamassoc participant_id='z'><send>x</send></participantstreamassoc>\
+             <participant participant_id='a'><nameID aor='sip:a@x'><name> Ann </name></nameID></participant></recording>",
+        );
+        let ids: Vec<_> = r.participants.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["a", "z"]);
+        assert_eq!(r.participants[0].name.as_deref(), Some("Ann"));
+        assert_eq!(r.participants[1].aor, None);
+    }
+}

@@ -228,3 +228,81 @@ mod tests {
         assert!(!same_address("", "sip:@a"));
     }
 }
+
+#[cfg(test)]
+mod role_tests {
+    use crate::{Role, parse, resolve};
+
+    fn roles(xml: &str) -> Vec<(Option<Role>, Option<String>)> {
+        let r = resolve(&parse(xml.as_bytes()).unwrap().metadata);
+        r.participants
+            .into_iter()
+            .map(|p| (p.role, p.role_source))
+            .collect()
+    }
+
+    const STREAMS: &str = "<stream stream_id='x'><label>1</label></stream><stream stream_id='y'><label>2</label></stream>\
+        <participantstreamassoc participant_id='a'><send>x</send></participantstreamassoc>\
+        <participantstreamassoc participant_id='b'><send>y</send></participantstreamassoc>";
+
+    #[test]
+    fn one_sided_hint_is_complemented() {
+        let x = format!(
+            "<recording><group group_id='g'><cd xmlns='urn:ietf:params:xml:ns:callData'>\
+             <tohdr>&lt;sip:+1 555 0100@h&gt;</tohdr></cd></group>\
+             <participant participant_id='a'><nameID aor='sip:5550100@h'/></participant>\
+             <participant participant_id='b'><nameID aor='sip:5550199@h'/></participant>{STREAMS}</recording>"
+        );
+        // "+1 555 0100" has spaces: whitespace is dropped before matching.
+        let src = "extension:cd".to_string();
+        assert_eq!(
+            roles(&x),
+            [
+                (Some(Role::Callee), Some(src.clone())),
+                (Some(Role::Caller), Some(format!("complement:{src}")))
+            ]
+        );
+    }
+
+    #[test]
+    fn conflicting_hints_keep_the_first() {
+        let ext = "<extensiondata xmlns:apkt='http://acmepacket.com/siprec/extensiondata'>\
+                   <apkt:callingParty>true</apkt:callingParty></extensiondata>";
+        let x = format!(
+            "<recording><participant id='a'><nameID aor='sip:a@h'/>{ext}</participant>\
+             <participant id='b'><nameID aor='sip:b@h'/>{ext}</participant>{STREAMS}</recording>"
+        );
+        let apkt = Some("extension:apkt".to_string());
+        let r = resolve(&parse(x.as_bytes()).unwrap().metadata);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.0.contains("also names participant \"b\" as Caller"))
+        );
+        // b had no hint left to take, and the complement only fills a single open sender.
+        assert_eq!(
+            roles(&x),
+            [
+                (Some(Role::Caller), apkt),
+                (Some(Role::Callee), Some("complement:extension:apkt".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn document_order_counts_only_senders() {
+        let x = format!(
+            "<recording><participant participant_id='q'><nameID aor='sip:q@h'/></participant>\
+             <participant participant_id='a'/><participant participant_id='b'/>{STREAMS}</recording>"
+        );
+        let d = Some("document-order".to_string());
+        assert_eq!(
+            roles(&x),
+            [
+                (None, None),
+                (Some(Role::Caller), d.clone()),
+                (Some(Role::Callee), d)
+            ]
+        );
+    }
+}
