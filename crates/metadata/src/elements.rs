@@ -166,7 +166,7 @@ pub(crate) fn stream(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Stream {
     };
     for c in elements(node) {
         match (is_recording_ns(c.tag_name().namespace()), key(c).as_str()) {
-            (true, "label") => s.label = Some(trimmed(c)),
+            (true, "label") => s.label = Some(trimmed(c)).filter(|l| !l.is_empty()),
             (true, "mode") => s.mode = Some(trimmed(c)),
             (true, "associatetime") => s.associate_time = Some(ctx.time(c)),
             _ => ctx.other(node, c, &mut s.extensions),

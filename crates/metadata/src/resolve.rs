@@ -214,10 +214,14 @@ mod tests {
         let r = res(
             "<recording><participant participant_id='a'><nameID aor='sip:a@x'/></participant>\
              <stream stream_id='s1'/><participantstreamassoc participant_id='a'><send> s1 </send><send>s1</send>\
-             <recv>s9</recv></participantstreamassoc></recording>",
+             <recv>s9</recv><recv>s2</recv></participantstreamassoc><stream stream_id='s2'><label> </label></stream></recording>",
         );
         assert_eq!(r.participants[0].sends, ["s1"], "trimmed and de-duplicated");
-        assert_eq!(r.participants[0].receives, ["s9"]);
+        assert_eq!(
+            r.participants[0].receives,
+            ["s9", "s2"],
+            "blank label counts as none"
+        );
         assert!(has(&r, "stream \"s1\" has no label"));
         assert!(has(&r, "references stream \"s9\""));
         assert!(!r.send_map_inferred);
