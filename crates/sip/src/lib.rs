@@ -4,6 +4,7 @@
 //! `Instant`s in and sends what comes out.
 
 mod cseq;
+mod dialog;
 mod framing;
 mod headers;
 mod message;
@@ -17,6 +18,7 @@ mod transaction;
 mod via;
 
 pub use cseq::CSeq;
+pub use dialog::{Dialog, DialogError, DialogId, DialogReject};
 pub use framing::{FramingError, MAX_BODY_BYTES, MAX_HEADER_BYTES, StreamFramer};
 pub use headers::{Headers, expand_compact, split_list};
 pub use message::{Message, Request, Response};
