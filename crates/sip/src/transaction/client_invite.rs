@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::key::ClientKey;
-use super::{ClientTxId, EndpointConfig, Event, Output, Retransmit, earliest, transmit};
+use super::{ClientTxId, EndpointConfig, Event, Output, Retransmit, after, earliest, transmit};
 use crate::message::{Request, Response};
 use crate::method::Method;
 use crate::peer::Peer;
@@ -85,7 +85,7 @@ impl ClientInvite {
                 .transport
                 .is_unreliable()
                 .then(|| Retransmit::start(now, cfg.t1, None)),
-            timeout_at: Some(now + cfg.t1x64()),
+            timeout_at: Some(after(now, cfg.t1x64())),
             ack_bytes: None,
         }
     }
@@ -107,13 +107,13 @@ impl ClientInvite {
             (State::Calling | State::Proceeding, 100..=199) => {
                 self.state = State::Proceeding;
                 self.retransmit = None;
-                self.timeout_at = Some(now + PROCEEDING_GUARD.max(cfg.t1x64()));
+                self.timeout_at = Some(after(now, PROCEEDING_GUARD.max(cfg.t1x64())));
                 out.push_back(event(resp));
             }
             (State::Calling | State::Proceeding, 200..=299) => {
                 self.state = State::Accepted;
                 self.retransmit = None;
-                self.timeout_at = Some(now + cfg.t1x64()); // Timer M (RFC 6026)
+                self.timeout_at = Some(after(now, cfg.t1x64())); // Timer M (RFC 6026)
                 out.push_back(event(resp));
             }
             (State::Calling | State::Proceeding, _) => {
@@ -123,7 +123,7 @@ impl ClientInvite {
                 self.retransmit = None;
                 if self.peer.transport.is_unreliable() {
                     self.state = State::Completed;
-                    self.timeout_at = Some(now + TIMER_D);
+                    self.timeout_at = Some(after(now, TIMER_D));
                 } else {
                     self.state = State::Terminated;
                 }

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::key::ClientKey;
-use super::{ClientTxId, EndpointConfig, Event, Output, Retransmit, earliest, transmit};
+use super::{ClientTxId, EndpointConfig, Event, Output, Retransmit, after, earliest, transmit};
 use crate::message::{Request, Response};
 use crate::peer::Peer;
 
@@ -49,7 +49,7 @@ impl ClientNonInvite {
                 .transport
                 .is_unreliable()
                 .then(|| Retransmit::start(now, cfg.t1, Some(cfg.t2))),
-            timeout_at: Some(now + cfg.t1x64()), // Timer F
+            timeout_at: Some(after(now, cfg.t1x64())), // Timer F
         }
     }
 
@@ -73,7 +73,7 @@ impl ClientNonInvite {
             self.retransmit = None;
             if self.peer.transport.is_unreliable() {
                 self.state = State::Completed;
-                self.timeout_at = Some(now + cfg.t4); // Timer K
+                self.timeout_at = Some(after(now, cfg.t4)); // Timer K
             } else {
                 self.state = State::Terminated;
             }

@@ -105,7 +105,8 @@ impl Endpoint {
         });
     }
 
-    /// RFC 3581 / RFC 3261 18.2.1: record where a UDP request really came from.
+    /// RFC 3261 18.2.1 (any transport) and RFC 3581: record where a request really came
+    /// from, so that copies of the Via in responses carry it.
     fn stamp_via(from: Peer, req: &mut Request) {
         let Some(mut via) = req.top_via() else { return };
         let ip = from.addr.ip().to_string();
@@ -128,9 +129,7 @@ impl Endpoint {
                 answered: false,
             });
         };
-        if from.transport.is_unreliable() {
-            Self::stamp_via(from, &mut req);
-        }
+        Self::stamp_via(from, &mut req);
         if req.method == Method::Ack {
             return self.on_ack(now, from, req, &key);
         }
@@ -179,20 +178,28 @@ impl Endpoint {
         let target = ServerKey::of(cancel, Some(&Method::Invite))
             .and_then(|k| self.server_index.get(&k).copied());
         let invite = target.and_then(|t| match self.servers.get(&t) {
-            Some(ServerTx::Invite(inv)) => Some((t, inv.is_proceeding(), inv.request.clone())),
+            Some(ServerTx::Invite(inv)) => Some((
+                t,
+                inv.is_proceeding(),
+                inv.request.call_id().unwrap_or_default().to_string(),
+                inv.to_tag.clone(),
+            )),
             _ => None,
         });
-        let status = if invite.is_some() {
-            (200, "OK")
-        } else {
-            (481, "Call/Transaction Does Not Exist")
+        let resp = match &invite {
+            Some((_, _, _, to_tag)) => {
+                let ok = Response::for_request(cancel, 200, "OK");
+                // Same To tag as the INVITE's responses (9.2); none yet if only 100 was sent.
+                match to_tag {
+                    Some(tag) => ok.with_to_tag(tag),
+                    None => ok,
+                }
+            }
+            None => Response::for_request(cancel, 481, "Call/Transaction Does Not Exist")
+                .with_to_tag(&stateless_tag(cancel)),
         };
-        let resp = Response::for_request(cancel, status.0, status.1);
-        // The CANCEL's To tag must match the one of the INVITE's responses; none is sent yet
-        // for a pending INVITE, so the request's To is copied unchanged (9.2).
         let _ = self.respond(now, cancel_tx, resp);
-        if let Some((tx, true, inv)) = invite {
-            let call_id = inv.call_id().unwrap_or_default().to_string();
+        if let Some((tx, true, call_id, _)) = invite {
             self.event(Event::Cancelled { tx, call_id });
         }
     }

@@ -157,7 +157,7 @@ pub(crate) struct Retransmit {
 impl Retransmit {
     pub(crate) fn start(now: Instant, t1: Duration, cap: Option<Duration>) -> Retransmit {
         Retransmit {
-            at: now + t1,
+            at: after(now, t1),
             interval: t1,
             cap,
         }
@@ -170,12 +170,20 @@ impl Retransmit {
         }
         let doubled = self.interval.saturating_mul(2);
         self.interval = self.cap.map_or(doubled, |c| doubled.min(c));
-        self.at += self.interval;
+        self.at = after(self.at, self.interval);
         if self.at <= now {
-            self.at = now + self.interval;
+            self.at = after(now, self.interval);
         }
         true
     }
+}
+
+/// `now + d` without the overflow panic of `Instant + Duration` (absurd configs): an
+/// unrepresentable deadline becomes one year ahead, or `now` as a last resort.
+pub(crate) fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 /// Earliest of two optional instants.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::key::{AckKey, ServerKey};
 use super::{
-    EndpointConfig, EndpointError, Event, Output, Retransmit, ServerTxId, earliest, transmit,
+    EndpointConfig, EndpointError, Event, Output, Retransmit, ServerTxId, after, earliest, transmit,
 };
 use crate::message::{Request, Response};
 use crate::peer::Peer;
@@ -31,6 +31,8 @@ pub(crate) struct ServerInvite {
     pub(crate) request: Request,
     pub(crate) key: ServerKey,
     pub(crate) ack_key: Option<AckKey>,
+    /// To tag of our latest response, reused in the 200 to a CANCEL (RFC 3261 9.2).
+    pub(crate) to_tag: Option<String>,
     pub(crate) state: State,
     last_response: Option<Vec<u8>>,
     retransmit: Option<Retransmit>,
@@ -46,6 +48,7 @@ impl ServerInvite {
             request,
             key,
             ack_key: None,
+            to_tag: None,
             state: State::Proceeding,
             last_response: None,
             retransmit: None,
@@ -72,20 +75,23 @@ impl ServerInvite {
         let bytes = resp.to_bytes();
         transmit(out, self.peer, bytes.clone());
         self.last_response = Some(bytes);
+        if let Some(tag) = resp.to_tag() {
+            self.to_tag = Some(tag);
+        }
         match resp.status {
             100..=199 => {}
             200..=299 => {
                 self.state = State::Accepted;
                 self.ack_key = AckKey::of_2xx(resp);
                 self.retransmit = Some(Retransmit::start(now, cfg.t1, Some(cfg.t2)));
-                self.timeout_at = Some(now + cfg.t1x64());
+                self.timeout_at = Some(after(now, cfg.t1x64()));
             }
             _ => {
                 self.state = State::Completed;
                 if self.peer.transport.is_unreliable() {
                     self.retransmit = Some(Retransmit::start(now, cfg.t1, Some(cfg.t2)));
                 }
-                self.timeout_at = Some(now + cfg.t1x64());
+                self.timeout_at = Some(after(now, cfg.t1x64()));
             }
         }
         Ok(())
@@ -108,7 +114,7 @@ impl ServerInvite {
                 self.state = State::Confirmed;
                 self.retransmit = None;
                 if self.peer.transport.is_unreliable() {
-                    self.timeout_at = Some(now + cfg.t4);
+                    self.timeout_at = Some(after(now, cfg.t4));
                 } else {
                     self.state = State::Terminated;
                 }

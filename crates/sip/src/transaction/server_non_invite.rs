@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::key::ServerKey;
-use super::{EndpointConfig, EndpointError, Output, ServerTxId, transmit};
+use super::{EndpointConfig, EndpointError, Output, ServerTxId, after, transmit};
 use crate::message::{Request, Response};
 use crate::peer::Peer;
 
@@ -44,7 +44,7 @@ impl ServerNonInvite {
             key,
             state: State::Trying,
             last_response: None,
-            timeout_at: now + cfg.t1x64(),
+            timeout_at: after(now, cfg.t1x64()),
         }
     }
 
@@ -65,7 +65,7 @@ impl ServerNonInvite {
             self.state = State::Proceeding;
         } else if self.peer.transport.is_unreliable() {
             self.state = State::Completed;
-            self.timeout_at = now + cfg.t1x64();
+            self.timeout_at = after(now, cfg.t1x64());
         } else {
             // Timer J is zero on reliable transports.
             self.state = State::Terminated;

@@ -401,3 +401,34 @@ fn rfc2543_retransmission_matched_without_cookie() {
     assert_eq!(sent(&outs), vec!["SIP/2.0 100 Trying"]);
     assert!(events(outs).is_empty());
 }
+
+#[test]
+fn cancel_200_reuses_provisional_to_tag_and_tcp_via_stamped() {
+    let mut ep = Endpoint::new(EndpointConfig::default());
+    let t0 = Instant::now();
+    let (tx, req) = invite(&mut ep, t0, tcp());
+    assert_eq!(req.top_via().unwrap().received(), Some("192.0.2.7"));
+    assert_eq!(req.top_via().unwrap().rport(), Some(Some(40000)));
+    ep.respond(
+        t0,
+        tx,
+        Response::for_request(&req, 180, "Ringing").with_to_tag("early1"),
+    )
+    .unwrap();
+    drain(&mut ep);
+    ep.handle_input(t0, tcp(), &request("CANCEL", "z9hG4bKinv1", "", 1));
+    let outs = drain(&mut ep);
+    let Output::Transmit { bytes, to } = &outs[0] else {
+        panic!()
+    };
+    assert_eq!(*to, tcp());
+    let Message::Response(r) = Message::parse(bytes).unwrap() else {
+        panic!()
+    };
+    assert_eq!((r.status, r.to_tag().as_deref()), (200, Some("early1")));
+    assert_eq!(
+        ep.active_transactions(),
+        1,
+        "CANCEL tx gone at once on TCP (Timer J = 0)"
+    );
+}
