@@ -15,6 +15,7 @@ mod parse;
 mod peer;
 mod response;
 mod transaction;
+mod uri;
 mod via;
 
 pub use cseq::CSeq;
@@ -30,4 +31,5 @@ pub use peer::{Peer, Transport};
 pub use transaction::{
     ClientTxId, Endpoint, EndpointConfig, EndpointError, Event, Output, ServerTxId,
 };
+pub use uri::SipUri;
 pub use via::Via;
