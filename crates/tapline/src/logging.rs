@@ -1,5 +1,7 @@
 //! Structured logging through `tracing`. Logs go to stderr; `RUST_LOG` filters them.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Install the global subscriber: `format` is "text" or "json"-like key=value text.
@@ -8,10 +10,11 @@ pub(crate) fn init(format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
     // A second init (tests calling main twice) is harmless: ignore the error.
     if format == "json" {
-        let _ = builder.with_ansi(false).try_init();
+        let _ = builder.with_ansi(false).with_level(true).try_init();
     } else {
         let _ = builder.try_init();
     }

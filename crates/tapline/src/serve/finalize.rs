@@ -29,7 +29,6 @@ impl Core {
         let streams = s.streams.clone();
         let recording_id = s.recording_id.clone();
         let started = s.started;
-        let started_at = s.started_at;
         let reason = reason.to_owned();
         tokio::spawn(async move {
             let mut reports = Vec::with_capacity(streams.len());

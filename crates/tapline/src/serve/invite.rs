@@ -88,7 +88,7 @@ impl Core {
             return reject(self, 420, "Bad Extension", &[("Unsupported", unsupported.join(", "))]);
         }
         if let (Some(from_tag), Some(cseq)) = (req.from_tag(), req.cseq()) {
-            let origin = (call_id.clone(), from_tag.to_owned(), cseq.number);
+            let origin = (call_id.clone(), from_tag.to_owned(), cseq.seq);
             if self.by_origin.contains_key(&origin) {
                 return reject(self, 482, "Loop Detected", &[]);
             }
@@ -232,7 +232,7 @@ impl Core {
         }
         let dialog_id: DialogId = dialog.id().clone();
         if let (Some(from_tag), Some(cseq)) = (req.from_tag(), req.cseq()) {
-            self.by_origin.insert((call_id.clone(), from_tag.to_owned(), cseq.number), num);
+            self.by_origin.insert((call_id.clone(), from_tag.to_owned(), cseq.seq), num);
         }
         self.by_dialog.insert(dialog_id, num);
         self.by_tx.insert(tx, num);
@@ -364,7 +364,6 @@ impl Core {
                     payload_types: plan.payload_types.clone(),
                     telephone_event: plan.telephone_event,
                     clock_rate: plan.clock_rate,
-                    recording_start: s.started,
                     reorder_ms: self.config.reorder_ms,
                 });
             }

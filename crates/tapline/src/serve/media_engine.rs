@@ -34,8 +34,6 @@ pub(crate) struct StreamSpec {
     pub(crate) payload_types: Vec<(u8, Codec)>,
     pub(crate) telephone_event: Option<u8>,
     pub(crate) clock_rate: u32,
-    /// Time zero of the recording: the stream's samples are placed relative to it.
-    pub(crate) recording_start: Instant,
     pub(crate) reorder_ms: u32,
 }
 
@@ -90,7 +88,9 @@ struct Slot {
     payload_types: Vec<(u8, Codec)>,
     telephone_event: Option<u8>,
     clock_rate: u32,
-    start: Instant,
+    /// Time zero of the recording, shared by its streams: the arrival of the first RTP packet
+    /// on any of them. Files start with the audio, not with the INVITE.
+    start: Option<Instant>,
     timeline: StreamTimeline,
     pending: Vec<i16>,
     pending_start: Option<u64>,
@@ -115,6 +115,8 @@ fn run(mut poll: Poll, rx: mpsc::Receiver<Command>, writer: WriterHandle) {
     let mut slots: Vec<Option<Slot>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     let mut index: HashMap<StreamKey, usize> = HashMap::new();
+    // Per recording: its time zero (once a packet arrived) and how many streams it has here.
+    let mut origins: HashMap<u64, (Option<Instant>, usize)> = HashMap::new();
     let mut buf = [0u8; 2048];
     let mut last_flush = Instant::now();
     loop {
@@ -133,7 +135,7 @@ fn run(mut poll: Poll, rx: mpsc::Receiver<Command>, writer: WriterHandle) {
                 continue;
             };
             if token.0 % 2 == 0 {
-                receive_rtp(slot, now, &mut buf);
+                receive_rtp(slot, now, &mut buf, &mut origins);
             } else {
                 while let Ok(_n) = slot.rtcp.recv(&mut buf) {
                     slot.rtcp_packets += 1;
@@ -143,15 +145,25 @@ fn run(mut poll: Poll, rx: mpsc::Receiver<Command>, writer: WriterHandle) {
         // Control messages.
         loop {
             match rx.try_recv() {
-                Ok(Command::Add(spec)) => add(&mut poll, &mut slots, &mut free, &mut index, *spec),
+                Ok(Command::Add(spec)) => {
+                    let origin = origins.entry(spec.key.recording).or_insert((None, 0));
+                    origin.1 += 1;
+                    add(&mut poll, &mut slots, &mut free, &mut index, *spec);
+                }
                 Ok(Command::Remove(key, reply)) => {
                     if let Some(i) = index.remove(&key) {
                         if let Some(mut slot) = slots.get_mut(i).and_then(Option::take) {
                             let _ = poll.registry().deregister(&mut slot.rtp);
                             let _ = poll.registry().deregister(&mut slot.rtcp);
                             // Read what is still queued in the socket before closing.
-                            receive_rtp(&mut slot, Instant::now(), &mut buf);
+                            receive_rtp(&mut slot, Instant::now(), &mut buf, &mut origins);
                             finish(&mut slot, &writer);
+                            if let Some(origin) = origins.get_mut(&key.recording) {
+                                origin.1 = origin.1.saturating_sub(1);
+                                if origin.1 == 0 {
+                                    origins.remove(&key.recording);
+                                }
+                            }
                             let _ = reply.send(StreamReport {
                                 stats: slot.timeline.stats(),
                                 rtcp_packets: slot.rtcp_packets,
@@ -170,7 +182,8 @@ fn run(mut poll: Poll, rx: mpsc::Receiver<Command>, writer: WriterHandle) {
         if now.duration_since(last_flush) >= FLUSH_EVERY {
             last_flush = now;
             for slot in slots.iter_mut().flatten() {
-                let pos = position(slot.start, now, slot.clock_rate);
+                let Some(start) = slot.start else { continue };
+                let pos = position(start, now, slot.clock_rate);
                 let (pending, pending_start) = (&mut slot.pending, &mut slot.pending_start);
                 slot.timeline.drain(pos, &mut |start, samples| {
                     pending_start.get_or_insert(start);
@@ -220,7 +233,7 @@ fn add(
             payload_types: spec.payload_types,
             telephone_event: spec.telephone_event,
             clock_rate,
-            start: spec.recording_start,
+            start: None,
             timeline,
             pending: Vec::with_capacity(clock_rate as usize / 5),
             pending_start: None,
@@ -235,8 +248,8 @@ fn position(start: Instant, now: Instant, clock_rate: u32) -> u64 {
     (d.as_micros() as u64).saturating_mul(u64::from(clock_rate)) / 1_000_000
 }
 
-fn receive_rtp(slot: &mut Slot, now: Instant, buf: &mut [u8]) {
-    let arrival = position(slot.start, now, slot.clock_rate);
+fn receive_rtp(slot: &mut Slot, now: Instant, buf: &mut [u8], origins: &mut HashMap<u64, (Option<Instant>, usize)>) {
+    let mut arrival = slot.start.map(|start| position(start, now, slot.clock_rate));
     loop {
         let n = match slot.rtp.recv(buf) {
             Ok(n) => n,
@@ -263,7 +276,18 @@ fn receive_rtp(slot: &mut Slot, now: Instant, buf: &mut [u8]) {
             .map(|(_, c)| *c);
         match codec {
             Some(codec) => {
-                slot.timeline.push(arrival, &packet, codec);
+                let pos = match arrival {
+                    Some(pos) => pos,
+                    None => {
+                        let origin = origins.entry(slot.key.recording).or_insert((None, 1));
+                        let start = *origin.0.get_or_insert(now);
+                        slot.start = Some(start);
+                        let pos = position(start, now, slot.clock_rate);
+                        arrival = Some(pos);
+                        pos
+                    }
+                };
+                slot.timeline.push(pos, &packet, codec);
             }
             None => slot.foreign_packets += 1,
         }

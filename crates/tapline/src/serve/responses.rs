@@ -45,7 +45,7 @@ pub(crate) fn add_capabilities(resp: &mut Response) {
 /// Option tags in Require that we do not support.
 pub(crate) fn unsupported_requires(req: &Request) -> Vec<String> {
     req.headers
-        .get_all("Require")
+        .get_all("Require").into_iter()
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
         .filter(|t| !t.is_empty() && !UNDERSTOOD_REQUIRE.contains(&t.as_str()))
@@ -56,7 +56,7 @@ pub(crate) fn unsupported_requires(req: &Request) -> Vec<String> {
 /// `+sip.src` feature tag as a Contact parameter, inside the URI, or spelled `;src`
 /// (BroadWorks), or `Require: siprec`.
 pub(crate) fn declares_siprec(req: &Request) -> bool {
-    let contact_says = req.headers.get_all("Contact").any(|c| {
+    let contact_says = req.headers.get_all("Contact").into_iter().any(|c| {
         let lower = c.to_ascii_lowercase();
         lower.contains("+sip.src")
             || lower
@@ -65,7 +65,7 @@ pub(crate) fn declares_siprec(req: &Request) -> bool {
     });
     let require_says = req
         .headers
-        .get_all("Require")
+        .get_all("Require").into_iter()
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case("siprec"));
     contact_says || require_says

@@ -161,7 +161,7 @@ fn open_files(
             let channels = u16::try_from(map.len()).unwrap_or(2);
             Some((
                 create(&path, channels, sample_rate)?,
-                Interleaver::new(map.len()),
+                Interleaver::new(channels),
                 map,
             ))
         }
