@@ -8,6 +8,7 @@ use super::client_non_invite::ClientNonInvite;
 use super::key::{AckKey, ClientKey, ServerKey};
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
+use super::stateless;
 use super::{
     ClientTxId, EndpointConfig, EndpointError, Event, Output, ServerTxId, earliest, transmit,
 };
@@ -36,16 +37,6 @@ pub struct Endpoint {
     ack_index: HashMap<AckKey, ServerTxId>,
     clients: HashMap<ClientTxId, ClientTx>,
     client_index: HashMap<ClientKey, ClientTxId>,
-}
-
-/// Deterministic To tag for stateless 400 answers (no randomness is available here; the
-/// tag only has to differ from other dialogs' tags, and no dialog is created).
-fn stateless_tag(req: &Request) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in req.call_id().unwrap_or("").bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
-    format!("x{h:016x}")
 }
 
 impl Endpoint {
@@ -82,42 +73,18 @@ impl Endpoint {
         }
     }
 
-    /// Answer 400 when the request has enough headers to build a response (8.2.6, 18.3).
     fn on_malformed(&mut self, from: Peer, bytes: &[u8], err: &parse::ParseError) {
-        let mut answered = false;
-        if let Ok(Message::Request(req)) = parse::parse_structure(bytes, true) {
-            let h = &req.headers;
-            let enough = ["Via", "From", "To", "Call-ID", "CSeq"]
-                .iter()
-                .all(|n| h.get(n).is_some());
-            if enough && req.method != Method::Ack {
-                let reason = format!("Bad Request - {}", err.reason_phrase());
-                let resp =
-                    Response::for_request(&req, 400, &reason).with_to_tag(&stateless_tag(&req));
-                transmit(&mut self.out, from, resp.to_bytes());
-                answered = true;
-            }
+        let answer = stateless::bad_request(bytes, err);
+        let answered = answer.is_some();
+        if let Some(resp) = answer {
+            transmit(&mut self.out, from, resp.to_bytes());
         }
+        let reason = err.to_string();
         self.event(Event::Malformed {
             from,
-            reason: err.to_string(),
+            reason,
             answered,
         });
-    }
-
-    /// RFC 3261 18.2.1 (any transport) and RFC 3581: record where a request really came
-    /// from, so that copies of the Via in responses carry it.
-    fn stamp_via(from: Peer, req: &mut Request) {
-        let Some(mut via) = req.top_via() else { return };
-        let ip = from.addr.ip().to_string();
-        let wants_rport = via.rport().is_some();
-        if wants_rport || via.host.trim_matches(['[', ']']) != ip {
-            via.set_param("received", Some(&ip));
-        }
-        if wants_rport {
-            via.set_param("rport", Some(&from.addr.port().to_string()));
-        }
-        req.headers.replace_first_element("Via", &via.to_string());
     }
 
     fn on_request(&mut self, now: Instant, from: Peer, mut req: Request) {
@@ -129,7 +96,7 @@ impl Endpoint {
                 answered: false,
             });
         };
-        Self::stamp_via(from, &mut req);
+        stateless::stamp_via(from, &mut req);
         if req.method == Method::Ack {
             return self.on_ack(now, from, req, &key);
         }
@@ -196,7 +163,7 @@ impl Endpoint {
                 }
             }
             None => Response::for_request(cancel, 481, "Call/Transaction Does Not Exist")
-                .with_to_tag(&stateless_tag(cancel)),
+                .with_to_tag(&stateless::tag_for(cancel)),
         };
         let _ = self.respond(now, cancel_tx, resp);
         if let Some((tx, true, call_id, _)) = invite {

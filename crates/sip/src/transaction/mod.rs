@@ -7,6 +7,7 @@ mod endpoint;
 mod key;
 mod server_invite;
 mod server_non_invite;
+mod stateless;
 
 #[cfg(test)]
 mod tests_client;

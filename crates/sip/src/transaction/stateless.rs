@@ -1,0 +1,49 @@
+//! Stateless helpers of the endpoint: 400 answers to malformed requests, tags for them,
+//! and Via stamping of received requests.
+
+use crate::message::{Message, Request, Response};
+use crate::method::Method;
+use crate::parse::{self, ParseError};
+use crate::peer::Peer;
+
+/// Deterministic To tag for stateless answers (no randomness is available here; the tag
+/// only has to differ from other dialogs' tags, and no dialog is created).
+pub(crate) fn tag_for(req: &Request) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in req.call_id().unwrap_or("").bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    format!("x{h:016x}")
+}
+
+/// A 400 for a request that failed validation, when it has enough headers to build a
+/// response (RFC 3261 8.2.6, 18.3). Never for ACK (17.2.1: ACK gets no response).
+pub(crate) fn bad_request(bytes: &[u8], err: &ParseError) -> Option<Response> {
+    let Ok(Message::Request(req)) = parse::parse_structure(bytes, true) else {
+        return None;
+    };
+    let h = &req.headers;
+    let enough = ["Via", "From", "To", "Call-ID", "CSeq"]
+        .iter()
+        .all(|n| h.get(n).is_some());
+    if !enough || req.method == Method::Ack {
+        return None;
+    }
+    let reason = format!("Bad Request - {}", err.reason_phrase());
+    Some(Response::for_request(&req, 400, &reason).with_to_tag(&tag_for(&req)))
+}
+
+/// RFC 3261 18.2.1 (any transport) and RFC 3581: record where a request really came
+/// from, so that copies of the Via in responses carry it.
+pub(crate) fn stamp_via(from: Peer, req: &mut Request) {
+    let Some(mut via) = req.top_via() else { return };
+    let ip = from.addr.ip().to_string();
+    let wants_rport = via.rport().is_some();
+    if wants_rport || via.host.trim_matches(['[', ']']) != ip {
+        via.set_param("received", Some(&ip));
+    }
+    if wants_rport {
+        via.set_param("rport", Some(&from.addr.port().to_string()));
+    }
+    req.headers.replace_first_element("Via", &via.to_string());
+}
