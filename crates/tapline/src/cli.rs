@@ -26,6 +26,25 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Query the recordings catalogue.
     Recordings(RecordingsArgs),
+    /// Send paced 20 ms RTP to one or more addresses (for sipp scenarios, through `<exec>`).
+    RtpSend(RtpSendArgs),
+}
+
+/// `tapline rtp-send`: real-time RTP from tones or WAV files, one stream per `--to`.
+#[derive(Debug, Args)]
+pub(crate) struct RtpSendArgs {
+    /// Destination HOST:PORT; repeat for several streams.
+    #[arg(long, required = true)]
+    pub(crate) to: Vec<String>,
+    /// Audio per stream, in `--to` order: `tone:FREQ` or a WAV file [default: tone:440, tone:880, ...].
+    #[arg(long)]
+    pub(crate) audio: Vec<String>,
+    /// Seconds of audio.
+    #[arg(long, default_value_t = 3.0)]
+    pub(crate) duration: f64,
+    /// Codec for every stream.
+    #[arg(long, value_enum, default_value = "pcmu")]
+    pub(crate) codec: CodecArg,
 }
 
 /// `tapline serve`: with no flags it listens on 0.0.0.0:5060 (UDP and TCP), uses RTP ports

@@ -134,7 +134,13 @@ mod tests {
     fn defaults_match_the_documented_ones() {
         let c = Config::load(None, &Overrides::default()).unwrap();
         assert_eq!(c.sip_listen, "0.0.0.0:5060".parse().unwrap());
-        assert_eq!(c.rtp_ports, PortRange { low: 16384, high: 32767 });
+        assert_eq!(
+            c.rtp_ports,
+            PortRange {
+                low: 16384,
+                high: 32767
+            }
+        );
         assert_eq!(c.data_dir, PathBuf::from("./tapline-data"));
         assert_eq!(c.media_address, None);
     }
@@ -154,7 +160,13 @@ mod tests {
         };
         let c = Config::load(Some(&path), &over).unwrap();
         assert_eq!(c.sip_listen, "127.0.0.1:5080".parse().unwrap());
-        assert_eq!(c.rtp_ports, PortRange { low: 20000, high: 20099 });
+        assert_eq!(
+            c.rtp_ports,
+            PortRange {
+                low: 20000,
+                high: 20099
+            }
+        );
         assert_eq!(c.data_dir, PathBuf::from("/tmp/y"));
     }
 

@@ -58,12 +58,15 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
 
     let sdp = match &pieces.sdp {
         Some(raw) => Some(
-            SessionDescription::parse(&String::from_utf8_lossy(raw)).map_err(|e| format!("unreadable SDP: {e}"))?,
+            SessionDescription::parse(&String::from_utf8_lossy(raw))
+                .map_err(|e| format!("unreadable SDP: {e}"))?,
         ),
         None => None,
     };
     let parsed = match &pieces.metadata {
-        Some(raw) => Some(tapline_metadata::parse(raw).map_err(|e| format!("unreadable metadata: {e}"))?),
+        Some(raw) => {
+            Some(tapline_metadata::parse(raw).map_err(|e| format!("unreadable metadata: {e}"))?)
+        }
         None => None,
     };
     if sdp.is_none() && parsed.is_none() {
@@ -146,7 +149,10 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
             match pos {
                 Some(pos) => {
                     unmatched_meta.retain(|x| *x != pos);
-                    if let (Some(obj), Some(add)) = (streams.get_mut(pos).and_then(Value::as_object_mut), sdp_fields.as_object()) {
+                    if let (Some(obj), Some(add)) = (
+                        streams.get_mut(pos).and_then(Value::as_object_mut),
+                        sdp_fields.as_object(),
+                    ) {
                         for (k, v) in add {
                             obj.insert(k.clone(), v.clone());
                         }
@@ -155,7 +161,9 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
                 None => {
                     if parsed.is_some() {
                         warnings.push(match &label {
-                            Some(l) => format!("m-line {i} (label {l}) has no stream in the metadata"),
+                            Some(l) => {
+                                format!("m-line {i} (label {l}) has no stream in the metadata")
+                            }
                             None => format!("m-line {i} has no a=label"),
                         });
                     }
@@ -225,7 +233,8 @@ fn split_input(bytes: &[u8]) -> Result<Pieces, String> {
         });
     }
     if head.starts_with(b"--") {
-        let boundary = tapline_body::detect_boundary(bytes).ok_or("multipart body without a boundary line")?;
+        let boundary =
+            tapline_body::detect_boundary(bytes).ok_or("multipart body without a boundary line")?;
         let ct = format!("multipart/mixed;boundary=\"{boundary}\"");
         return from_body("multipart", None, Some(&ct), None, bytes);
     }
@@ -235,7 +244,8 @@ fn split_input(bytes: &[u8]) -> Result<Pieces, String> {
 /// A SIP message: parsed strictly when possible, else split by hand (templates with
 /// placeholders such as sipp's `[len]`).
 fn sip_message(bytes: &[u8]) -> Result<Pieces, String> {
-    let message = tapline_sip::Message::parse(bytes).or_else(|_| tapline_sip::Message::parse_lenient(bytes));
+    let message =
+        tapline_sip::Message::parse(bytes).or_else(|_| tapline_sip::Message::parse_lenient(bytes));
     match message {
         Ok(tapline_sip::Message::Request(req)) => {
             let sip = json!({
@@ -244,7 +254,13 @@ fn sip_message(bytes: &[u8]) -> Result<Pieces, String> {
                 "call_id": req.call_id(),
                 "content_type": req.header("Content-Type"),
             });
-            from_body("sip-request", Some(sip), req.header("Content-Type"), req.header("Content-Disposition"), &req.body)
+            from_body(
+                "sip-request",
+                Some(sip),
+                req.header("Content-Type"),
+                req.header("Content-Disposition"),
+                &req.body,
+            )
         }
         Ok(tapline_sip::Message::Response(resp)) => {
             let sip = json!({
@@ -252,19 +268,29 @@ fn sip_message(bytes: &[u8]) -> Result<Pieces, String> {
                 "reason": resp.reason,
                 "content_type": resp.headers.get("Content-Type"),
             });
-            from_body("sip-response", Some(sip), resp.headers.get("Content-Type"), resp.headers.get("Content-Disposition"), &resp.body)
+            from_body(
+                "sip-response",
+                Some(sip),
+                resp.headers.get("Content-Type"),
+                resp.headers.get("Content-Disposition"),
+                &resp.body,
+            )
         }
         Err(e) => {
             // By hand: headers up to the first blank line, the rest is the body.
             let text = String::from_utf8_lossy(bytes);
             let norm = text.replace("\r\n", "\n");
             let Some((head, body)) = norm.split_once("\n\n") else {
-                return Err(format!("not a SIP message, multipart body, SDP or metadata document ({e})"));
+                return Err(format!(
+                    "not a SIP message, multipart body, SDP or metadata document ({e})"
+                ));
             };
             let mut lines = head.lines();
             let start = lines.next().unwrap_or_default().trim().to_owned();
             if !(start.contains("SIP/2.0")) {
-                return Err(format!("not a SIP message, multipart body, SDP or metadata document ({e})"));
+                return Err(format!(
+                    "not a SIP message, multipart body, SDP or metadata document ({e})"
+                ));
             }
             let mut ct = None;
             let mut cd = None;
@@ -279,8 +305,15 @@ fn sip_message(bytes: &[u8]) -> Result<Pieces, String> {
                 }
             }
             let sip = json!({ "start_line": start, "parsed_leniently": true, "parse_error": e.to_string() });
-            let mut p = from_body("sip-message", Some(sip), ct.as_deref(), cd.as_deref(), body.as_bytes())?;
-            p.warnings.push(format!("SIP headers not wire-valid, read leniently: {e}"));
+            let mut p = from_body(
+                "sip-message",
+                Some(sip),
+                ct.as_deref(),
+                cd.as_deref(),
+                body.as_bytes(),
+            )?;
+            p.warnings
+                .push(format!("SIP headers not wire-valid, read leniently: {e}"));
             Ok(p)
         }
     }
@@ -293,7 +326,8 @@ fn from_body(
     disposition: Option<&str>,
     body: &[u8],
 ) -> Result<Pieces, String> {
-    let rb = tapline_body::classify(content_type, disposition, body).map_err(|e| format!("unreadable body: {e}"))?;
+    let rb = tapline_body::classify(content_type, disposition, body)
+        .map_err(|e| format!("unreadable body: {e}"))?;
     let mut warnings = rb.warnings.clone();
     for ignored in &rb.ignored {
         warnings.push(format!("body part {ignored} ignored"));

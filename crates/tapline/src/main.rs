@@ -18,6 +18,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Call(args) => exit(call::main(args)),
         cli::Command::Inspect(args) => inspect::main(args),
         cli::Command::Recordings(args) => exit(recordings::main(args)),
+        cli::Command::RtpSend(args) => exit(call::rtp_send(args)),
     }
 }
 

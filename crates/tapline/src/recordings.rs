@@ -32,7 +32,10 @@ pub(crate) fn main(args: RecordingsArgs) -> anyhow::Result<()> {
                             format!(
                                 "{}{}",
                                 p.aor.as_deref().unwrap_or("?"),
-                                p.role.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                                p.role
+                                    .as_deref()
+                                    .map(|r| format!(" ({r})"))
+                                    .unwrap_or_default()
                             )
                         })
                         .collect();
@@ -58,7 +61,7 @@ pub(crate) fn main(args: RecordingsArgs) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&rec)?);
             } else {
-                println!("{}", serde_json::to_string_pretty(&rec)?);
+                print_detail(&serde_json::to_value(&rec)?);
             }
         }
     }
@@ -71,4 +74,43 @@ fn open(data_dir: &Path) -> anyhow::Result<Catalogue> {
         bail!("no catalogue at {} (is --data-dir right?)", path.display());
     }
     Catalogue::open(&path).with_context(|| format!("opening catalogue {}", path.display()))
+}
+
+/// A readable view of `recordings show` (the JSON has everything).
+fn print_detail(v: &serde_json::Value) {
+    let s = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string())
+    };
+    println!("recording  {}", s(&v["id"]));
+    println!("call-id    {}", s(&v["call_id"]));
+    println!("state      {} ({})", s(&v["state"]), s(&v["end_reason"]));
+    println!("started    {}", s(&v["started_at"]));
+    println!("ended      {}", s(&v["ended_at"]));
+    println!("duration   {} ms", s(&v["duration_ms"]));
+    println!("stereo     {}", s(&v["files"]["stereo"]));
+    for p in v["participants"].as_array().into_iter().flatten() {
+        println!(
+            "participant {} {} role={} sends={}",
+            s(&p["aor"]),
+            s(&p["name"]),
+            s(&p["role"]),
+            p["sends"]
+        );
+    }
+    for st in v["streams"].as_array().into_iter().flatten() {
+        println!(
+            "stream {} {} codec={} received={} lost={} file={}",
+            s(&st["label"]),
+            s(&st["state"]),
+            s(&st["codec"]),
+            s(&st["packets_received"]),
+            s(&st["packets_lost"]),
+            s(&st["file"])
+        );
+    }
+    for w in v["warnings"].as_array().into_iter().flatten() {
+        println!("warning {}", s(&w["text"]));
+    }
 }

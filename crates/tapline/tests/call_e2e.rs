@@ -1,4 +1,5 @@
 //! End to end: the real server on loopback records a call from `tapline call`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -9,9 +10,28 @@ use common::{BIN, Server, channel, path_of, wait_final, wav};
 fn record_call(transport: &str) {
     let server = Server::start();
     let out = Command::new(BIN)
-        .args(["call", "--srs", &server.sip.to_string(), "--transport", transport])
-        .args(["--caller", "sip:alice@example.com", "--callee", "sip:bob@example.com"])
-        .args(["--caller-audio", "tone:440", "--callee-audio", "tone:880", "--duration", "3", "--json"])
+        .args([
+            "call",
+            "--srs",
+            &server.sip.to_string(),
+            "--transport",
+            transport,
+        ])
+        .args([
+            "--caller",
+            "sip:alice@example.com",
+            "--callee",
+            "sip:bob@example.com",
+        ])
+        .args([
+            "--caller-audio",
+            "tone:440",
+            "--callee-audio",
+            "tone:880",
+            "--duration",
+            "3",
+            "--json",
+        ])
         .output()
         .expect("run tapline call");
     assert!(
@@ -36,8 +56,14 @@ fn record_call(transport: &str) {
 
     // The catalogue names caller and callee, from the metadata.
     let parts = rec["participants"].as_array().unwrap();
-    let alice = parts.iter().find(|p| p["aor"] == "sip:alice@example.com").expect("caller listed");
-    let bob = parts.iter().find(|p| p["aor"] == "sip:bob@example.com").expect("callee listed");
+    let alice = parts
+        .iter()
+        .find(|p| p["aor"] == "sip:alice@example.com")
+        .expect("caller listed");
+    let bob = parts
+        .iter()
+        .find(|p| p["aor"] == "sip:bob@example.com")
+        .expect("callee listed");
     assert_eq!(alice["role"], "caller");
     assert_eq!(bob["role"], "callee");
 

@@ -12,7 +12,9 @@ impl Source {
     /// Parse `tone:FREQ` or a WAV file path (8 kHz; the first channel is used).
     pub(crate) fn parse(spec: &str) -> anyhow::Result<Source> {
         if let Some(f) = spec.strip_prefix("tone:") {
-            let freq: f64 = f.parse().with_context(|| format!("bad tone frequency in {spec}"))?;
+            let freq: f64 = f
+                .parse()
+                .with_context(|| format!("bad tone frequency in {spec}"))?;
             if !(1.0..4000.0).contains(&freq) {
                 bail!("tone frequency must be between 1 and 4000 Hz");
             }
@@ -21,7 +23,10 @@ impl Source {
         let bytes = std::fs::read(spec).with_context(|| format!("reading audio file {spec}"))?;
         let wav = tapline_media::read_wav(&bytes).with_context(|| format!("reading WAV {spec}"))?;
         if wav.sample_rate != 8000 {
-            bail!("{spec}: only 8 kHz WAV files are supported (got {} Hz)", wav.sample_rate);
+            bail!(
+                "{spec}: only 8 kHz WAV files are supported (got {} Hz)",
+                wav.sample_rate
+            );
         }
         let channels = usize::from(wav.channels.max(1));
         let samples = wav.samples.iter().step_by(channels).copied().collect();

@@ -38,11 +38,17 @@ fn escape(s: &str) -> String {
 }
 
 /// The snapshot for a two-party call; `labels` are the caller's and the callee's stream labels.
-pub(crate) fn two_party(caller: &str, callee: &str, labels: (&str, &str), cs_call_id: &str) -> String {
+pub(crate) fn two_party(
+    caller: &str,
+    callee: &str,
+    labels: (&str, &str),
+    cs_call_id: &str,
+) -> String {
     let now = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
-    let (group, session, p1, p2, s1, s2) = (new_id(), new_id(), new_id(), new_id(), new_id(), new_id());
+    let (group, session, p1, p2, s1, s2) =
+        (new_id(), new_id(), new_id(), new_id(), new_id(), new_id());
     let (caller, callee) = (escape(caller), escape(callee));
     let (l1, l2) = (escape(labels.0), escape(labels.1));
     let cs = escape(cs_call_id);
@@ -109,14 +115,27 @@ mod tests {
 
     #[test]
     fn snapshot_parses_and_names_who_sends_what() {
-        let xml = two_party("sip:alice@example.com", "sip:bob@example.com", ("1", "2"), "cs@host");
+        let xml = two_party(
+            "sip:alice@example.com",
+            "sip:bob@example.com",
+            ("1", "2"),
+            "cs@host",
+        );
         let parsed = tapline_metadata::parse(xml.as_bytes()).unwrap();
         let r = tapline_metadata::resolve(&parsed.metadata);
-        let alice = r.participants.iter().find(|p| p.aor.as_deref() == Some("sip:alice@example.com")).unwrap();
+        let alice = r
+            .participants
+            .iter()
+            .find(|p| p.aor.as_deref() == Some("sip:alice@example.com"))
+            .unwrap();
         assert_eq!(alice.sends, vec!["1".to_owned()]);
         assert_eq!(alice.receives, vec!["2".to_owned()]);
         assert_eq!(alice.role, Some(tapline_metadata::Role::Caller));
-        let bob = r.participants.iter().find(|p| p.aor.as_deref() == Some("sip:bob@example.com")).unwrap();
+        let bob = r
+            .participants
+            .iter()
+            .find(|p| p.aor.as_deref() == Some("sip:bob@example.com"))
+            .unwrap();
         assert_eq!(bob.sends, vec!["2".to_owned()]);
         assert_eq!(bob.role, Some(tapline_metadata::Role::Callee));
     }

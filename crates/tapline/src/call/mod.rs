@@ -17,7 +17,7 @@ use tapline_media::Codec;
 use tapline_sdp::SessionDescription;
 use tapline_sip::{Dialog, Event, Message, Method, Request, Transport};
 
-use crate::cli::{CallArgs, CodecArg, TransportArg};
+use crate::cli::{CallArgs, CodecArg, RtpSendArgs, TransportArg};
 
 pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
     let srs: SocketAddr = args
@@ -58,12 +58,22 @@ pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
         .map(|(l, s)| Ok(((*l).to_owned(), s.local_addr()?.port())))
         .collect::<std::io::Result<_>>()?;
     let session_id = fastrand::u64(1..u64::MAX / 2);
-    let offer = tapline_sdp::build_offer(local_ip, &offer_streams, &[(pt, name, 8000), (101, "telephone-event", 8000)], session_id);
+    let offer = tapline_sdp::build_offer(
+        local_ip,
+        &offer_streams,
+        &[(pt, name, 8000), (101, "telephone-event", 8000)],
+        session_id,
+    );
 
     let mut client = sip_client::SipClient::connect(srs, transport, local_ip)?;
     let call_id = format!("{}@{}", uuid::Uuid::new_v4(), local_ip);
     let cs_call_id = format!("cs-{}", uuid::Uuid::new_v4());
-    let xml = metadata_doc::two_party(&args.caller, &args.callee, (labels[0], labels[1]), &cs_call_id);
+    let xml = metadata_doc::two_party(
+        &args.caller,
+        &args.callee,
+        (labels[0], labels[1]),
+        &cs_call_id,
+    );
     let boundary = format!("tapline-{:x}", fastrand::u64(..));
     let sdp_text = offer.to_string();
     let body = tapline_body::build_multipart(
@@ -88,10 +98,23 @@ pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
     let resp = client.wait_final(tx, Duration::from_secs(40))?;
     let setup_ms = started.elapsed().as_millis();
     if !(200..300).contains(&resp.status) {
-        report(&args, &call_id, resp.status, &resp.reason, None, &[], setup_ms);
-        bail!("the SRS refused the recording: {} {}", resp.status, resp.reason);
+        report(
+            &args,
+            &call_id,
+            resp.status,
+            &resp.reason,
+            None,
+            &[],
+            setup_ms,
+        );
+        bail!(
+            "the SRS refused the recording: {} {}",
+            resp.status,
+            resp.reason
+        );
     }
-    let mut dialog = Dialog::uac(&invite, &resp, client.peer).map_err(|e| anyhow::anyhow!("bad 200 OK: {e}"))?;
+    let mut dialog =
+        Dialog::uac(&invite, &resp, client.peer).map_err(|e| anyhow::anyhow!("bad 200 OK: {e}"))?;
     let sent_by = client.local.to_string();
     let ack = dialog.request(Method::Ack, transport, &sent_by, &branch());
     client.send_stateless(Message::Request(ack.clone()))?;
@@ -119,18 +142,30 @@ pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
         client.pump(Instant::now() + Duration::from_millis(20))?;
         for e in client.take_events() {
             if let Event::Response { response, .. } = e {
-                if (200..300).contains(&response.status) && response.cseq().is_some_and(|c| c.method == Method::Invite) {
+                if (200..300).contains(&response.status)
+                    && response.cseq().is_some_and(|c| c.method == Method::Invite)
+                {
                     client.send_stateless(Message::Request(ack.clone()))?;
                 }
             }
         }
     }
-    let sent = sender.join().map_err(|_| anyhow::anyhow!("RTP sender thread panicked"))?;
+    let sent = sender
+        .join()
+        .map_err(|_| anyhow::anyhow!("RTP sender thread panicked"))?;
 
     let bye = dialog.request(Method::Bye, transport, &sent_by, &branch());
     let tx = client.send_request(bye)?;
     let bye_resp = client.wait_final(tx, Duration::from_secs(40))?;
-    report(&args, &call_id, resp.status, &resp.reason, Some(bye_resp.status), &sent, setup_ms);
+    report(
+        &args,
+        &call_id,
+        resp.status,
+        &resp.reason,
+        Some(bye_resp.status),
+        &sent,
+        setup_ms,
+    );
     if !(200..300).contains(&bye_resp.status) {
         bail!("BYE answered {} {}", bye_resp.status, bye_resp.reason);
     }
@@ -160,9 +195,15 @@ fn build_invite(
     let local = host(client.local);
     let mut req = Request::new(Method::Invite, format!("sip:srs@{}{uri_tp}", host(srs)));
     let h = &mut req.headers;
-    h.push("Via", format!("SIP/2.0/{tp} {local};branch={};rport", branch()));
+    h.push(
+        "Via",
+        format!("SIP/2.0/{tp} {local};branch={};rport", branch()),
+    );
     h.push("Max-Forwards", "70");
-    h.push("From", format!("<sip:src@{local}>;tag={:016x}", fastrand::u64(..)));
+    h.push(
+        "From",
+        format!("<sip:src@{local}>;tag={:016x}", fastrand::u64(..)),
+    );
     h.push("To", format!("<sip:srs@{}>", host(srs)));
     h.push("Call-ID", call_id);
     h.push("CSeq", "1 INVITE");
@@ -170,9 +211,15 @@ fn build_invite(
     h.push("Require", "siprec");
     h.push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE");
     h.push("Accept", "application/sdp, application/rs-metadata+xml");
-    h.push("User-Agent", concat!("tapline-call/", env!("CARGO_PKG_VERSION")));
+    h.push(
+        "User-Agent",
+        concat!("tapline-call/", env!("CARGO_PKG_VERSION")),
+    );
     h.push("MIME-Version", "1.0");
-    h.push("Content-Type", format!("multipart/mixed;boundary={boundary}"));
+    h.push(
+        "Content-Type",
+        format!("multipart/mixed;boundary={boundary}"),
+    );
     req.body = body;
     req
 }
@@ -210,7 +257,9 @@ fn report(
                 "stream {}: {} packets sent to {}",
                 s.label,
                 s.packets,
-                s.remote.map(|a| a.to_string()).unwrap_or_else(|| "nowhere (port 0)".into())
+                s.remote
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "nowhere (port 0)".into())
             );
         }
         if let Some(b) = bye_status {
@@ -225,4 +274,56 @@ fn local_ip_towards(to: SocketAddr) -> anyhow::Result<IpAddr> {
     let s = UdpSocket::bind(probe)?;
     s.connect(to)?;
     Ok(s.local_addr()?.ip())
+}
+
+/// `tapline rtp-send`: paced RTP to the given addresses, then a one-line report.
+pub(crate) fn rtp_send(args: RtpSendArgs) -> anyhow::Result<()> {
+    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration < 86_400.0) {
+        bail!("--duration must be a positive number of seconds");
+    }
+    let (codec, pt) = match args.codec {
+        CodecArg::Pcmu => (Codec::Pcmu, 0u8),
+        CodecArg::Pcma => (Codec::Pcma, 8u8),
+    };
+    let mut out = Vec::new();
+    for (i, to) in args.to.iter().enumerate() {
+        let remote: SocketAddr = to
+            .to_socket_addrs()
+            .with_context(|| format!("resolving {to}"))?
+            .next()
+            .with_context(|| format!("{to} resolves to no address"))?;
+        let default_tone = format!("tone:{}", 440 * (i + 1));
+        let spec = args
+            .audio
+            .get(i)
+            .map(String::as_str)
+            .unwrap_or(&default_tone);
+        let bind = if remote.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        };
+        out.push(rtp_sender::OutStream {
+            label: (i + 1).to_string(),
+            socket: UdpSocket::bind(bind).context("binding an RTP socket")?,
+            remote: Some(remote),
+            source: audio::Source::parse(spec)?,
+            payload_type: pt,
+            codec,
+            ssrc: fastrand::u32(..),
+        });
+    }
+    let sent = rtp_sender::run(out, Duration::from_secs_f64(args.duration));
+    let counts: Vec<String> = sent
+        .iter()
+        .map(|s| {
+            format!(
+                "{}={}",
+                s.remote.map(|a| a.to_string()).unwrap_or_default(),
+                s.packets
+            )
+        })
+        .collect();
+    println!("rtp-send: {}", counts.join(" "));
+    Ok(())
 }

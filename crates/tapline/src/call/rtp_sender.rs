@@ -49,13 +49,27 @@ pub(crate) fn run(mut streams: Vec<OutStream>, duration: Duration) -> Vec<SentRe
             s.source.fill(&mut pcm);
             let len = s.codec.encode(&pcm, &mut payload);
             let seq = seq0.get(i).copied().unwrap_or(0).wrapping_add(n as u16);
-            let ts = ts0.get(i).copied().unwrap_or(0).wrapping_add((n as u32).wrapping_mul(SAMPLES as u32));
+            let ts = ts0
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .wrapping_add((n as u32).wrapping_mul(SAMPLES as u32));
             let Some(remote) = s.remote else { continue };
-            let Ok(size) = write_rtp(&mut packet, n == 0, s.payload_type, seq, ts, s.ssrc, payload.get(..len).unwrap_or_default())
-            else {
+            let Ok(size) = write_rtp(
+                &mut packet,
+                n == 0,
+                s.payload_type,
+                seq,
+                ts,
+                s.ssrc,
+                payload.get(..len).unwrap_or_default(),
+            ) else {
                 continue;
             };
-            if s.socket.send_to(packet.get(..size).unwrap_or_default(), remote).is_ok() {
+            if s.socket
+                .send_to(packet.get(..size).unwrap_or_default(), remote)
+                .is_ok()
+            {
                 if let Some(c) = sent.get_mut(i) {
                     *c += 1;
                 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use tapline_sip::{
-    ClientTxId, Endpoint, EndpointConfig, Event, Message, Output, Peer, Request, Response, StreamFramer, Transport,
+    ClientTxId, Endpoint, EndpointConfig, Event, Message, Output, Peer, Request, Response,
+    StreamFramer, Transport,
 };
 
 enum Link {
@@ -26,10 +27,15 @@ pub(crate) struct SipClient {
 }
 
 impl SipClient {
-    pub(crate) fn connect(srs: SocketAddr, transport: Transport, local_ip: std::net::IpAddr) -> anyhow::Result<SipClient> {
+    pub(crate) fn connect(
+        srs: SocketAddr,
+        transport: Transport,
+        local_ip: std::net::IpAddr,
+    ) -> anyhow::Result<SipClient> {
         let (link, local) = match transport {
             Transport::Udp => {
-                let s = UdpSocket::bind(SocketAddr::new(local_ip, 0)).context("binding the SIP UDP socket")?;
+                let s = UdpSocket::bind(SocketAddr::new(local_ip, 0))
+                    .context("binding the SIP UDP socket")?;
                 let local = s.local_addr()?;
                 (Link::Udp(s), local)
             }
@@ -66,12 +72,18 @@ impl SipClient {
     }
 
     /// Wait for the final response of `tx`; provisional ones are skipped.
-    pub(crate) fn wait_final(&mut self, tx: ClientTxId, limit: Duration) -> anyhow::Result<Response> {
+    pub(crate) fn wait_final(
+        &mut self,
+        tx: ClientTxId,
+        limit: Duration,
+    ) -> anyhow::Result<Response> {
         let deadline = Instant::now() + limit;
         loop {
             let mut found = None;
             self.events.retain(|e| match e {
-                Event::Response { tx: t, response } if *t == tx && response.status >= 200 && found.is_none() => {
+                Event::Response { tx: t, response }
+                    if *t == tx && response.status >= 200 && found.is_none() =>
+                {
                     found = Some(Ok(response.clone()));
                     false
                 }
@@ -108,14 +120,20 @@ impl SipClient {
             }
             let mut wait = until - now;
             if let Some(t) = self.endpoint.poll_timeout() {
-                wait = wait.min(t.saturating_duration_since(now)).max(Duration::from_millis(1));
+                wait = wait
+                    .min(t.saturating_duration_since(now))
+                    .max(Duration::from_millis(1));
             }
             let got = match &mut self.link {
                 Link::Udp(s) => {
                     s.set_read_timeout(Some(wait))?;
                     match s.recv_from(&mut buf) {
                         Ok((n, _)) => Some(buf.get(..n).unwrap_or_default().to_vec()),
-                        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => None,
+                        Err(e)
+                            if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                        {
+                            None
+                        }
                         Err(e) if e.kind() == ErrorKind::ConnectionRefused => None,
                         Err(e) => return Err(e).context("receiving SIP"),
                     }
@@ -129,19 +147,26 @@ impl SipClient {
                             Ok(0) => bail!("the SRS closed the TCP connection"),
                             Ok(n) => {
                                 framer.push(buf.get(..n).unwrap_or_default());
-                                framer
-                                    .next_message()
-                                    .transpose()
-                                    .map_err(|e| anyhow::anyhow!("bad TCP framing from the SRS: {e}"))?
+                                framer.next_message().transpose().map_err(|e| {
+                                    anyhow::anyhow!("bad TCP framing from the SRS: {e}")
+                                })?
                             }
-                            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => None,
+                            Err(e)
+                                if matches!(
+                                    e.kind(),
+                                    ErrorKind::WouldBlock | ErrorKind::TimedOut
+                                ) =>
+                            {
+                                None
+                            }
                             Err(e) => return Err(e).context("receiving SIP over TCP"),
                         }
                     }
                 }
             };
             if let Some(bytes) = got {
-                self.endpoint.handle_input(Instant::now(), self.peer, &bytes);
+                self.endpoint
+                    .handle_input(Instant::now(), self.peer, &bytes);
             }
             self.endpoint.handle_timeout(Instant::now());
             self.flush()?;

@@ -23,7 +23,10 @@ use crate::config::Config;
 /// Completions sent back to the core by the tasks it starts.
 pub(crate) enum CoreMsg {
     /// The catalogue row and files of a new recording exist (or could not be created).
-    Prepared { num: u64, result: Result<(), String> },
+    Prepared {
+        num: u64,
+        result: Result<(), String>,
+    },
     /// A recording is final; its ports can be reused.
     Finalized { num: u64, ports: Vec<u16> },
     /// SIGTERM / Ctrl-C.
@@ -205,7 +208,8 @@ impl Core {
             }
             (_, true) => self.on_in_dialog(tx, req),
             (Method::Bye | Method::Update | Method::Info | Method::Prack, false) => {
-                let resp = responses::make(&req, 481, "Call/Transaction Does Not Exist", &new_tag());
+                let resp =
+                    responses::make(&req, 481, "Call/Transaction Does Not Exist", &new_tag());
                 self.respond(tx, &req, resp);
             }
             (_, false) => {
@@ -262,7 +266,12 @@ impl Core {
         // The 487 is sent once the recording being prepared is torn down (on_prepared), or
         // now if preparation already finished without answering.
         if self.pending_200.remove(&num).is_some() {
-            let resp = responses::make(&s.invite, 487, "Request Terminated", &s.dialog.id().local_tag);
+            let resp = responses::make(
+                &s.invite,
+                487,
+                "Request Terminated",
+                &s.dialog.id().local_tag,
+            );
             let invite = s.invite.clone();
             self.respond(tx, &invite, resp);
         }
@@ -273,17 +282,17 @@ impl Core {
             return;
         }
         self.shutting_down = true;
-        tracing::info!(active = self.sessions.len(), "shutting down: finalizing recordings");
+        tracing::info!(
+            active = self.sessions.len(),
+            "shutting down: finalizing recordings"
+        );
         let nums: Vec<u64> = self.sessions.keys().copied().collect();
         for num in nums {
             let phase = self.sessions.get(&num).map(|s| s.phase);
-            match phase {
-                Some(Phase::Answered | Phase::Confirmed) => {
-                    self.send_bye(num);
-                    self.finalize(num, "server shutdown", false);
-                }
-                // Preparing sessions are refused with 503 once prepared (on_prepared).
-                _ => {}
+            // Preparing sessions are refused with 503 once prepared (on_prepared).
+            if let Some(Phase::Answered | Phase::Confirmed) = phase {
+                self.send_bye(num);
+                self.finalize(num, "server shutdown", false);
             }
         }
     }
@@ -296,7 +305,11 @@ impl Core {
         if let Some(ip) = self.local_ips.get(&peer.addr.ip()) {
             return *ip;
         }
-        let probe = if peer.addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+        let probe = if peer.addr.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        };
         let ip = std::net::UdpSocket::bind(probe)
             .and_then(|s| s.connect(peer.addr).map(|()| s))
             .and_then(|s| s.local_addr())
@@ -305,7 +318,6 @@ impl Core {
         self.local_ips.insert(peer.addr.ip(), ip);
         ip
     }
-
 }
 
 /// A random tag or branch suffix (RFC 3261 19.3: at least 32 bits of randomness).

@@ -46,7 +46,8 @@ impl Core {
             });
             let close = rx.await.unwrap_or_default();
             let ended_at = OffsetDateTime::now_utc();
-            let duration_ms = u64::try_from(Instant::now().duration_since(started).as_millis()).unwrap_or(u64::MAX);
+            let duration_ms = u64::try_from(Instant::now().duration_since(started).as_millis())
+                .unwrap_or(u64::MAX);
             let state = if failed || !close.errors.is_empty() {
                 RecordingState::Failed
             } else {
@@ -66,6 +67,8 @@ impl Core {
                         lost = r.stats.lost,
                         duplicates = r.stats.duplicates,
                         late = r.stats.late,
+                        rtcp = r.rtcp_packets,
+                        not_audio = r.foreign_packets,
                         "stream ended"
                     );
                 }
@@ -91,7 +94,9 @@ impl Core {
                 for e in &errors {
                     let _ = c.add_warning(&recording_id, ended_at, e);
                 }
-                if let Err(e) = c.finish_recording(&recording_id, state, ended_at, duration_ms, &reason) {
+                if let Err(e) =
+                    c.finish_recording(&recording_id, state, ended_at, duration_ms, &reason)
+                {
                     tracing::error!(error = %e, "catalogue: finishing the recording failed");
                 }
             });
@@ -108,7 +113,9 @@ impl Core {
         };
         let sent_by = s.local.to_string();
         let branch = format!("z9hG4bK{}", new_tag());
-        let bye = s.dialog.request(Method::Bye, s.peer.transport, &sent_by, &branch);
+        let bye = s
+            .dialog
+            .request(Method::Bye, s.peer.transport, &sent_by, &branch);
         let peer = s.dialog.peer();
         self.endpoint.send_request(Instant::now(), peer, bye);
     }

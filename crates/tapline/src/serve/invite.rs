@@ -64,11 +64,25 @@ fn codec_of(encoding: &str) -> Option<Codec> {
 fn file_stem(label: &str, index: usize, taken: &[String]) -> String {
     let clean: String = label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(64)
         .collect();
-    let stem = if clean.is_empty() { format!("stream{index}") } else { format!("stream-{clean}") };
-    if taken.contains(&stem) { format!("{stem}-{index}") } else { stem }
+    let stem = if clean.is_empty() {
+        format!("stream{index}")
+    } else {
+        format!("stream-{clean}")
+    };
+    if taken.contains(&stem) {
+        format!("{stem}-{index}")
+    } else {
+        stem
+    }
 }
 
 impl Core {
@@ -85,7 +99,12 @@ impl Core {
 
         let unsupported = responses::unsupported_requires(&req);
         if !unsupported.is_empty() {
-            return reject(self, 420, "Bad Extension", &[("Unsupported", unsupported.join(", "))]);
+            return reject(
+                self,
+                420,
+                "Bad Extension",
+                &[("Unsupported", unsupported.join(", "))],
+            );
         }
         if let (Some(from_tag), Some(cseq)) = (req.from_tag(), req.cseq()) {
             let origin = (call_id.clone(), from_tag.to_owned(), cseq.seq);
@@ -94,7 +113,12 @@ impl Core {
             }
         }
         if self.shutting_down {
-            return reject(self, 503, "Service Unavailable (shutting down)", &[("Retry-After", "5".into())]);
+            return reject(
+                self,
+                503,
+                "Service Unavailable (shutting down)",
+                &[("Retry-After", "5".into())],
+            );
         }
         let body = match classify(
             req.header("Content-Type"),
@@ -106,14 +130,24 @@ impl Core {
                 let reason = format!("Unsupported Media Type {content_type}");
                 return reject(self, 415, &reason, &[("Accept", responses::ACCEPT.into())]);
             }
-            Err(e) => return reject(self, 400, &format!("Bad Request: malformed body ({e})"), &[]),
+            Err(e) => {
+                return reject(
+                    self,
+                    400,
+                    &format!("Bad Request: malformed body ({e})"),
+                    &[],
+                );
+            }
         };
         let Some(sdp_bytes) = body.sdp.as_deref() else {
             return reject(
                 self,
                 488,
                 "Not Acceptable Here: offerless INVITE not supported yet",
-                &[("Warning", "399 tapline \"send an SDP offer in the INVITE\"".into())],
+                &[(
+                    "Warning",
+                    "399 tapline \"send an SDP offer in the INVITE\"".into(),
+                )],
             );
         };
         let offer = match SessionDescription::parse(&String::from_utf8_lossy(sdp_bytes)) {
@@ -121,12 +155,18 @@ impl Core {
             Err(e) => return reject(self, 400, &format!("Bad Request: malformed SDP ({e})"), &[]),
         };
         let decisions = plan_answer(&offer, SUPPORTED);
-        if !decisions.iter().any(|d| matches!(d, StreamDecision::Accept { .. })) {
+        if !decisions
+            .iter()
+            .any(|d| matches!(d, StreamDecision::Accept { .. }))
+        {
             return reject(
                 self,
                 488,
                 "Not Acceptable Here",
-                &[("Warning", "305 tapline \"no audio stream with PCMU or PCMA\"".into())],
+                &[(
+                    "Warning",
+                    "305 tapline \"no audio stream with PCMU or PCMA\"".into(),
+                )],
             );
         }
 
@@ -173,7 +213,12 @@ impl Core {
                             self.ports.release(port);
                         }
                         tracing::error!(%call_id, "no free RTP ports: refusing the recording");
-                        return reject(self, 503, "Service Unavailable: no RTP ports", &[("Retry-After", "5".into())]);
+                        return reject(
+                            self,
+                            503,
+                            "Service Unavailable: no RTP ports",
+                            &[("Retry-After", "5".into())],
+                        );
                     }
                 }
             } else {
@@ -205,7 +250,15 @@ impl Core {
             started_at.day()
         );
         let dir = self.recordings_dir.join(day).join(&recording_id);
-        let plan = make_plan(num, &offer, &decisions, &ports, resolution.as_ref(), &dir, warnings);
+        let plan = make_plan(
+            num,
+            &offer,
+            &decisions,
+            &ports,
+            resolution.as_ref(),
+            &dir,
+            warnings,
+        );
 
         let mut ok = responses::make(&req, 200, "OK", &to_tag);
         for rr in req.headers.get_all("Record-Route") {
@@ -222,6 +275,7 @@ impl Core {
             let _e = span.enter();
             tracing::info!(
                 src = %peer.addr,
+                free_port_pairs = self.ports.available(),
                 streams = plan.media.len(),
                 participants = plan.participants.len(),
                 "recording started"
@@ -232,7 +286,8 @@ impl Core {
         }
         let dialog_id: DialogId = dialog.id().clone();
         if let (Some(from_tag), Some(cseq)) = (req.from_tag(), req.cseq()) {
-            self.by_origin.insert((call_id.clone(), from_tag.to_owned(), cseq.seq), num);
+            self.by_origin
+                .insert((call_id.clone(), from_tag.to_owned(), cseq.seq), num);
         }
         self.by_dialog.insert(dialog_id, num);
         self.by_tx.insert(tx, num);
@@ -318,9 +373,7 @@ impl Core {
         self.sessions.insert(
             num,
             Session {
-                num,
                 recording_id,
-                call_id,
                 dialog,
                 peer,
                 local: contact_addr,
@@ -331,8 +384,6 @@ impl Core {
                 streams,
                 answer_sdp,
                 started: Instant::now(),
-                started_at,
-                dir,
                 span,
             },
         );
@@ -389,7 +440,12 @@ impl Core {
                 tracing::error!(error = %e, "recording could not be created");
                 if answer.is_some() {
                     let to_tag = s.dialog.id().local_tag.clone();
-                    let resp = responses::make(&invite, 500, "Server Internal Error: recording storage unavailable", &to_tag);
+                    let resp = responses::make(
+                        &invite,
+                        500,
+                        "Server Internal Error: recording storage unavailable",
+                        &to_tag,
+                    );
                     drop(_e);
                     self.respond(tx, &invite, resp);
                 }
@@ -399,7 +455,12 @@ impl Core {
                 // Cancelled (487 already sent) or shutting down before the answer.
                 if self.shutting_down && !s.cancelled {
                     let to_tag = s.dialog.id().local_tag.clone();
-                    let resp = responses::make(&invite, 503, "Service Unavailable (shutting down)", &to_tag);
+                    let resp = responses::make(
+                        &invite,
+                        503,
+                        "Service Unavailable (shutting down)",
+                        &to_tag,
+                    );
                     drop(_e);
                     self.respond(tx, &invite, resp);
                 }
@@ -450,7 +511,9 @@ fn make_plan(
                 if let Some(m) = m {
                     for map in m.rtpmaps() {
                         if let Some(c) = codec_of(&map.encoding) {
-                            if map.clock_rate == 8000 && !pts.iter().any(|(p, _)| *p == map.payload_type) {
+                            if map.clock_rate == 8000
+                                && !pts.iter().any(|(p, _)| *p == map.payload_type)
+                            {
                                 pts.push((map.payload_type, c));
                             }
                         }
@@ -538,7 +601,10 @@ fn make_plan(
     let mut stereo = None;
     match (find_role(Role::Caller), find_role(Role::Callee)) {
         (Some((a, pa)), Some((b, pb))) if a != b => {
-            for (ch, (i, p, role)) in [(a, pa, "caller"), (b, pb, "callee")].into_iter().enumerate() {
+            for (ch, (i, p, role)) in [(a, pa, "caller"), (b, pb, "callee")]
+                .into_iter()
+                .enumerate()
+            {
                 channel_map.push(ChannelMapEntry {
                     channel: ch as u8,
                     label: streams.get(i).map(|s| s.label.clone()).unwrap_or_default(),
@@ -551,7 +617,8 @@ fn make_plan(
         _ if streams.len() >= 2 => {
             for ch in 0..2usize {
                 let label = streams.get(ch).map(|s| s.label.clone()).unwrap_or_default();
-                let sender = resolution.and_then(|r| r.participants.iter().find(|p| p.sends.contains(&label)));
+                let sender = resolution
+                    .and_then(|r| r.participants.iter().find(|p| p.sends.contains(&label)));
                 channel_map.push(ChannelMapEntry {
                     channel: ch as u8,
                     label,

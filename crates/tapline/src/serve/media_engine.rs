@@ -99,7 +99,9 @@ struct Slot {
 }
 
 /// Start the media thread.
-pub(crate) fn spawn(writer: WriterHandle) -> std::io::Result<(MediaHandle, std::thread::JoinHandle<()>)> {
+pub(crate) fn spawn(
+    writer: WriterHandle,
+) -> std::io::Result<(MediaHandle, std::thread::JoinHandle<()>)> {
     let poll = Poll::new()?;
     let waker = std::sync::Arc::new(Waker::new(poll.registry(), WAKER)?);
     let (tx, rx) = mpsc::channel();
@@ -248,8 +250,15 @@ fn position(start: Instant, now: Instant, clock_rate: u32) -> u64 {
     (d.as_micros() as u64).saturating_mul(u64::from(clock_rate)) / 1_000_000
 }
 
-fn receive_rtp(slot: &mut Slot, now: Instant, buf: &mut [u8], origins: &mut HashMap<u64, (Option<Instant>, usize)>) {
-    let mut arrival = slot.start.map(|start| position(start, now, slot.clock_rate));
+fn receive_rtp(
+    slot: &mut Slot,
+    now: Instant,
+    buf: &mut [u8],
+    origins: &mut HashMap<u64, (Option<Instant>, usize)>,
+) {
+    let mut arrival = slot
+        .start
+        .map(|start| position(start, now, slot.clock_rate));
     loop {
         let n = match slot.rtp.recv(buf) {
             Ok(n) => n,
@@ -310,7 +319,10 @@ fn send_pending(slot: &mut Slot, writer: &WriterHandle) {
     if slot.pending.is_empty() {
         return;
     }
-    let samples = std::mem::replace(&mut slot.pending, Vec::with_capacity(slot.clock_rate as usize / 5));
+    let samples = std::mem::replace(
+        &mut slot.pending,
+        Vec::with_capacity(slot.clock_rate as usize / 5),
+    );
     writer.send(WriterMsg::Audio {
         recording: slot.key.recording,
         stream: slot.key.stream,

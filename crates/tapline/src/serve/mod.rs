@@ -53,11 +53,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let catalogue = Catalogue::open(&db_path)
         .with_context(|| format!("opening catalogue {}", db_path.display()))?;
     // Recordings left active by a previous run that died were interrupted.
-    let leftovers = catalogue.active_recording_ids().context("reading the catalogue")?;
+    let leftovers = catalogue
+        .active_recording_ids()
+        .context("reading the catalogue")?;
     for id in &leftovers {
         let now = time::OffsetDateTime::now_utc();
         catalogue
-            .finish_recording(id, RecordingState::Interrupted, now, 0, "server stopped during the recording")
+            .finish_recording(
+                id,
+                RecordingState::Interrupted,
+                now,
+                0,
+                "server stopped during the recording",
+            )
             .context("marking interrupted recordings")?;
         tracing::warn!(recording_id = %id, "recording left active by a previous run marked interrupted");
     }

@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn pairs_are_even_and_inside_the_range() {
-        let mut pool = PortPool::new(PortRange { low: 41001, high: 41010 });
+        let mut pool = PortPool::new(PortRange {
+            low: 41001,
+            high: 41010,
+        });
         assert_eq!(pool.available(), 4); // 41002, 41004, 41006, 41008 (41010 has no RTCP port)
         let a = pool.allocate(false).unwrap();
         assert_eq!(a.rtp_port % 2, 0);
@@ -113,7 +116,10 @@ mod tests {
 
     #[test]
     fn busy_ports_are_skipped_and_exhaustion_is_none() {
-        let mut pool = PortPool::new(PortRange { low: 41100, high: 41103 });
+        let mut pool = PortPool::new(PortRange {
+            low: 41100,
+            high: 41103,
+        });
         let _squatter = UdpSocket::bind("0.0.0.0:41100");
         let got = pool.allocate(false);
         match got {

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use tapline_sip::{Request, Response, Transport};
 
 pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
-pub(crate) const ACCEPT: &str = "application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed";
+pub(crate) const ACCEPT: &str =
+    "application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed";
 pub(crate) const SUPPORTED: &str = "siprec";
 pub(crate) const SERVER: &str = concat!("tapline/", env!("CARGO_PKG_VERSION"));
 /// Option tags we can honour when they appear in Require (RFC 3261 8.2.2.3).
@@ -45,7 +46,8 @@ pub(crate) fn add_capabilities(resp: &mut Response) {
 /// Option tags in Require that we do not support.
 pub(crate) fn unsupported_requires(req: &Request) -> Vec<String> {
     req.headers
-        .get_all("Require").into_iter()
+        .get_all("Require")
+        .into_iter()
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
         .filter(|t| !t.is_empty() && !UNDERSTOOD_REQUIRE.contains(&t.as_str()))
@@ -60,12 +62,13 @@ pub(crate) fn declares_siprec(req: &Request) -> bool {
         let lower = c.to_ascii_lowercase();
         lower.contains("+sip.src")
             || lower
-                .split(|ch: char| ch == ';' || ch == '>' || ch == '<')
+                .split([';', '>', '<'])
                 .any(|p| p.trim() == "src" || p.trim().starts_with("src="))
     });
     let require_says = req
         .headers
-        .get_all("Require").into_iter()
+        .get_all("Require")
+        .into_iter()
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case("siprec"));
     contact_says || require_says

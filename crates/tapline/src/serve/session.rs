@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use tapline_sip::{Dialog, Peer, Request, ServerTxId};
-use time::OffsetDateTime;
 
 use super::media_engine::StreamKey;
 
@@ -34,9 +33,7 @@ pub(crate) struct SessionStream {
 
 /// A recording session.
 pub(crate) struct Session {
-    pub(crate) num: u64,
     pub(crate) recording_id: String,
-    pub(crate) call_id: String,
     pub(crate) dialog: Dialog,
     pub(crate) peer: Peer,
     pub(crate) local: SocketAddr,
@@ -49,7 +46,5 @@ pub(crate) struct Session {
     /// Our current SDP answer, re-sent for refreshing re-INVITEs and UPDATEs.
     pub(crate) answer_sdp: Vec<u8>,
     pub(crate) started: Instant,
-    pub(crate) started_at: OffsetDateTime,
-    pub(crate) dir: PathBuf,
     pub(crate) span: tracing::Span,
 }

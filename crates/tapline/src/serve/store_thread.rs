@@ -35,7 +35,9 @@ impl StoreHandle {
 }
 
 /// Open the catalogue and start its thread. The thread ends when every handle is dropped.
-pub(crate) fn spawn(catalogue: Catalogue) -> std::io::Result<(StoreHandle, std::thread::JoinHandle<()>)> {
+pub(crate) fn spawn(
+    catalogue: Catalogue,
+) -> std::io::Result<(StoreHandle, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>();
     let join = std::thread::Builder::new()
         .name("tapline-catalogue".into())

@@ -17,9 +17,16 @@ const MAX_DATAGRAM: usize = 65_535;
 /// What the transports hand to the core.
 pub(crate) enum Inbound {
     /// One SIP message (UDP datagram or framed TCP message).
-    Message { peer: Peer, local: SocketAddr, bytes: Vec<u8> },
+    Message {
+        peer: Peer,
+        local: SocketAddr,
+        bytes: Vec<u8>,
+    },
     /// A TCP connection opened; responses for `conn` go to `tx`.
-    Connected { conn: u64, tx: mpsc::UnboundedSender<Vec<u8>> },
+    Connected {
+        conn: u64,
+        tx: mpsc::UnboundedSender<Vec<u8>>,
+    },
     /// A TCP connection closed.
     Closed { conn: u64 },
 }
@@ -51,7 +58,9 @@ impl Transports {
                 Some(tx) => {
                     let _ = tx.send(bytes);
                 }
-                None => tracing::warn!(to = %to.addr, conn = to.conn, "TCP connection gone; message dropped"),
+                None => {
+                    tracing::warn!(to = %to.addr, conn = to.conn, "TCP connection gone; message dropped")
+                }
             },
         }
     }
@@ -92,7 +101,11 @@ async fn udp_loop(udp: Arc<UdpSocket>, local: SocketAddr, inbound: mpsc::Sender<
                     addr: from,
                     conn: 0,
                 };
-                if inbound.send(Inbound::Message { peer, local, bytes }).await.is_err() {
+                if inbound
+                    .send(Inbound::Message { peer, local, bytes })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -121,14 +134,26 @@ async fn tcp_accept(listener: TcpListener, inbound: mpsc::Sender<Inbound>) {
     }
 }
 
-async fn tcp_connection(stream: TcpStream, from: SocketAddr, conn: u64, inbound: mpsc::Sender<Inbound>) {
+async fn tcp_connection(
+    stream: TcpStream,
+    from: SocketAddr,
+    conn: u64,
+    inbound: mpsc::Sender<Inbound>,
+) {
     let local = match stream.local_addr() {
         Ok(a) => a,
         Err(_) => return,
     };
     let (mut reader, mut writer) = stream.into_split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    if inbound.send(Inbound::Connected { conn, tx: tx.clone() }).await.is_err() {
+    if inbound
+        .send(Inbound::Connected {
+            conn,
+            tx: tx.clone(),
+        })
+        .await
+        .is_err()
+    {
         return;
     }
     let write_task = tokio::spawn(async move {

@@ -183,7 +183,9 @@ fn write_audio(rec: &mut OpenRecording, stream: usize, start: u64, samples: &[i1
         let mut samples = samples;
         let mut start = start;
         if start < file.next {
-            let skip = usize::try_from(file.next - start).unwrap_or(usize::MAX).min(samples.len());
+            let skip = usize::try_from(file.next - start)
+                .unwrap_or(usize::MAX)
+                .min(samples.len());
             samples = samples.get(skip..).unwrap_or(&[]);
             start = file.next;
         }
@@ -238,7 +240,10 @@ fn close(mut rec: OpenRecording) -> CloseReport {
             rec.errors.push(format!("stereo: {e}"));
         }
         report.stereo_frames = Some(wav.frames_written());
-        if let Err(e) = wav.finalize().and_then(|w| w.into_inner().map_err(|e| e.into_error())) {
+        if let Err(e) = wav
+            .finalize()
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+        {
             rec.errors.push(format!("stereo: {e}"));
         }
     }
@@ -246,7 +251,10 @@ fn close(mut rec: OpenRecording) -> CloseReport {
         match f.wav {
             Some(wav) => {
                 report.stream_frames.push(wav.frames_written());
-                if let Err(e) = wav.finalize().and_then(|w| w.into_inner().map_err(|e| e.into_error())) {
+                if let Err(e) = wav
+                    .finalize()
+                    .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+                {
                     rec.errors.push(format!("stream {i}: {e}"));
                 }
             }

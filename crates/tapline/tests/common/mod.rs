@@ -116,7 +116,11 @@ pub fn list(data: &Path) -> serde_json::Value {
         .arg(data)
         .output()
         .expect("run recordings list");
-    assert!(out.status.success(), "recordings list failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "recordings list failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("list JSON")
 }
 
@@ -127,7 +131,11 @@ pub fn show(data: &Path, id: &str) -> serde_json::Value {
         .arg(data)
         .output()
         .expect("run recordings show");
-    assert!(out.status.success(), "recordings show failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "recordings show failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("show JSON")
 }
 
@@ -149,13 +157,19 @@ pub fn wait_final(data: &Path, expect: usize) -> serde_json::Value {
 
 /// Read a WAV file written by the server.
 pub fn wav(path: impl AsRef<Path>) -> tapline_media::WavData {
-    let bytes = std::fs::read(path.as_ref()).unwrap_or_else(|e| panic!("read {}: {e}", path.as_ref().display()));
+    let bytes = std::fs::read(path.as_ref())
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.as_ref().display()));
     tapline_media::read_wav(&bytes).expect("valid WAV")
 }
 
 /// One channel of an interleaved buffer.
 pub fn channel(samples: &[i16], channels: usize, which: usize) -> Vec<i16> {
-    samples.iter().skip(which).step_by(channels).copied().collect()
+    samples
+        .iter()
+        .skip(which)
+        .step_by(channels)
+        .copied()
+        .collect()
 }
 
 pub fn path_of(v: &serde_json::Value) -> PathBuf {
