@@ -12,6 +12,8 @@ mod stateless;
 #[cfg(test)]
 mod tests_client;
 #[cfg(test)]
+mod tests_e2e;
+#[cfg(test)]
 mod tests_server;
 
 use std::time::{Duration, Instant};
@@ -66,6 +68,9 @@ pub enum EndpointError {
     /// The transaction already sent a final response.
     #[error("transaction {0:?} already has a final response")]
     FinalAlreadySent(ServerTxId),
+    /// A 2xx to INVITE without a To tag: its ACK could never be matched (RFC 3261 12.1.1).
+    #[error("2xx to INVITE on {0:?} has no To tag")]
+    MissingToTag(ServerTxId),
     /// Status code outside 100..=699.
     #[error("invalid status code {0}")]
     InvalidStatus(u16),

@@ -72,6 +72,9 @@ impl ServerInvite {
         if self.state != State::Proceeding {
             return Err(EndpointError::FinalAlreadySent(self.id));
         }
+        if (200..300).contains(&resp.status) && resp.to_tag().is_none() {
+            return Err(EndpointError::MissingToTag(self.id));
+        }
         let bytes = resp.to_bytes();
         transmit(out, self.peer, bytes.clone());
         self.last_response = Some(bytes);
