@@ -9,7 +9,9 @@ use tapline_media::Codec;
 use tapline_metadata::{Resolution, Role};
 use tapline_sdp::{CodecPref, SessionDescription, StreamDecision, build_answer, plan_answer};
 use tapline_sip::{Dialog, DialogId, Peer, Request, ServerTxId};
-use tapline_store::{ChannelMapEntry, NewRecording, ParticipantRow, StreamRow};
+use tapline_store::{
+    ChannelMapEntry, NewRecording, ParticipantRow, ParticipantSessionRow, SessionRow, StreamRow,
+};
 use time::OffsetDateTime;
 
 use super::core::{Core, CoreMsg, new_tag};
@@ -29,6 +31,51 @@ pub(crate) const SUPPORTED: &[CodecPref] = &[
         clock_rate: 8000,
     },
 ];
+
+/// The communication-session side of the metadata, as catalogue rows.
+#[derive(Default)]
+struct CsRows {
+    sessions: Vec<SessionRow>,
+    links: Vec<ParticipantSessionRow>,
+    group: Option<String>,
+    /// (label, metadata stream id)
+    stream_ids: Vec<(String, String)>,
+}
+
+impl CsRows {
+    fn from_metadata(m: &tapline_metadata::Metadata) -> CsRows {
+        let raw = |t: &Option<tapline_metadata::Timestamp>| t.as_ref().map(|t| t.raw.clone());
+        CsRows {
+            sessions: m
+                .sessions
+                .iter()
+                .map(|s| SessionRow {
+                    session_id: s.id.clone(),
+                    sip_session_ids: s.sip_session_ids.clone(),
+                    start_time: raw(&s.start_time),
+                    stop_time: raw(&s.stop_time),
+                    group_id: s.group_ref.clone(),
+                })
+                .collect(),
+            links: m
+                .participant_session_assocs
+                .iter()
+                .map(|a| ParticipantSessionRow {
+                    participant_id: a.participant_id.clone(),
+                    session_id: a.session_id.clone(),
+                    associate_time: raw(&a.associate_time),
+                    disassociate_time: raw(&a.disassociate_time),
+                })
+                .collect(),
+            group: m.groups.first().map(|g| g.id.clone()),
+            stream_ids: m
+                .streams
+                .iter()
+                .filter_map(|s| s.label.clone().map(|l| (l, s.id.clone())))
+                .collect(),
+        }
+    }
+}
 
 /// How to receive one accepted stream.
 #[derive(Debug, Clone)]
@@ -174,6 +221,7 @@ impl Core {
         let mut warnings: Vec<String> = body.warnings.clone();
         let mut resolution: Option<Resolution> = None;
         let mut metadata_error: Option<String> = None;
+        let mut cs = CsRows::default();
         if let Some(xml) = body.metadata.as_deref() {
             match tapline_metadata::parse(xml) {
                 Ok(parsed) => {
@@ -181,6 +229,7 @@ impl Core {
                     let r = tapline_metadata::resolve(&parsed.metadata);
                     warnings.extend(r.warnings.iter().map(|w| w.to_string()));
                     resolution = Some(r);
+                    cs = CsRows::from_metadata(&parsed.metadata);
                 }
                 Err(e) => {
                     warnings.push(format!("metadata unreadable, recording without it: {e}"));
@@ -250,7 +299,7 @@ impl Core {
             started_at.day()
         );
         let dir = self.recordings_dir.join(day).join(&recording_id);
-        let plan = make_plan(
+        let mut plan = make_plan(
             num,
             &offer,
             &decisions,
@@ -259,6 +308,13 @@ impl Core {
             &dir,
             warnings,
         );
+        for row in &mut plan.rows {
+            row.stream_id = cs
+                .stream_ids
+                .iter()
+                .find(|(l, _)| *l == row.label)
+                .map(|(_, id)| id.clone());
+        }
 
         let mut ok = responses::make(&req, 200, "OK", &to_tag);
         for rr in req.headers.get_all("Record-Route") {
@@ -331,6 +387,8 @@ impl Core {
                         c.upsert_stream(&rec, row)?;
                     }
                     c.replace_participants(&rec, &participants)?;
+                    c.replace_sessions(&rec, &cs.sessions, &cs.links)?;
+                    c.set_group(&rec, cs.group.as_deref())?;
                     if let Some(raw) = &metadata_raw {
                         c.add_metadata_document(
                             &rec,

@@ -184,7 +184,13 @@ fn run(mut poll: Poll, rx: mpsc::Receiver<Command>, writer: WriterHandle) {
         if now.duration_since(last_flush) >= FLUSH_EVERY {
             last_flush = now;
             for slot in slots.iter_mut().flatten() {
-                let Some(start) = slot.start else { continue };
+                // A stream that has not received anything yet still advances (with silence)
+                // once its recording has a time zero, so the stereo file never waits on it.
+                let origin = origins.get(&slot.key.recording).and_then(|o| o.0);
+                let Some(start) = slot.start.or(origin) else {
+                    continue;
+                };
+                slot.start = Some(start);
                 let pos = position(start, now, slot.clock_rate);
                 let (pending, pending_start) = (&mut slot.pending, &mut slot.pending_start);
                 slot.timeline.drain(pos, &mut |start, samples| {

@@ -240,10 +240,7 @@ fn close(mut rec: OpenRecording) -> CloseReport {
             rec.errors.push(format!("stereo: {e}"));
         }
         report.stereo_frames = Some(wav.frames_written());
-        if let Err(e) = wav
-            .finalize()
-            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-        {
+        if let Err(e) = finish_file(wav) {
             rec.errors.push(format!("stereo: {e}"));
         }
     }
@@ -251,10 +248,7 @@ fn close(mut rec: OpenRecording) -> CloseReport {
         match f.wav {
             Some(wav) => {
                 report.stream_frames.push(wav.frames_written());
-                if let Err(e) = wav
-                    .finalize()
-                    .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-                {
+                if let Err(e) = finish_file(wav) {
                     rec.errors.push(format!("stream {i}: {e}"));
                 }
             }
@@ -263,4 +257,10 @@ fn close(mut rec: OpenRecording) -> CloseReport {
     }
     report.errors = rec.errors;
     report
+}
+
+/// Final header, flush, and fsync: after BYE the file is complete on disk.
+fn finish_file(wav: Wav) -> std::io::Result<()> {
+    let file = wav.finalize()?.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()
 }
