@@ -62,13 +62,13 @@ pub fn split_list(value: &str) -> Vec<&str> {
             '<' => angle = true,
             '>' => angle = false,
             ',' if !angle => {
-                out.push(value[start..i].trim());
+                out.push(value.get(start..i).unwrap_or("").trim());
                 start = i + 1;
             }
             _ => {}
         }
     }
-    out.push(value[start..].trim());
+    out.push(value.get(start..).unwrap_or("").trim());
     out
 }
 

@@ -62,14 +62,14 @@ pub(crate) fn split_unquoted(s: &str, sep: char) -> Result<Vec<&str>, HeaderErro
         } else if c == '"' {
             in_quotes = true;
         } else if c == sep {
-            out.push(&s[start..i]);
+            out.push(s.get(start..i).unwrap_or(""));
             start = i + c.len_utf8();
         }
     }
     if in_quotes {
         return Err(HeaderError::UnterminatedQuote);
     }
-    out.push(&s[start..]);
+    out.push(s.get(start..).unwrap_or(""));
     Ok(out)
 }
 

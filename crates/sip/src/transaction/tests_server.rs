@@ -432,3 +432,39 @@ fn cancel_200_reuses_provisional_to_tag_and_tcp_via_stamped() {
         "CANCEL tx gone at once on TCP (Timer J = 0)"
     );
 }
+
+#[test]
+fn endpoint_and_framer_survive_mutated_input() {
+    let mut ep = Endpoint::new(EndpointConfig::default());
+    let t0 = Instant::now();
+    let base = request("INVITE", "z9hG4bKfz", "", 1);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut pending_invites = std::collections::HashSet::new();
+    for round in 0..3000u64 {
+        let mut m = base.clone();
+        for _ in 0..3 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let pos = (seed % m.len() as u64) as usize;
+            m[pos] = (seed >> 32) as u8;
+        }
+        let peer = if round % 2 == 0 { udp() } else { tcp() };
+        ep.handle_input(t0 + ms(round), peer, &m);
+        for e in events(drain(&mut ep)) {
+            if let Event::Request { tx, request, .. } = e {
+                if request.method == crate::Method::Invite {
+                    pending_invites.insert(tx);
+                }
+            }
+        }
+        let mut framer = crate::StreamFramer::new();
+        framer.push(&m);
+        while let Some(Ok(_)) = framer.next_message() {}
+    }
+    ep.handle_timeout(t0 + ms(100_000));
+    drain(&mut ep);
+    // Only the unanswered INVITEs remain (the TU owns them); all else drained away.
+    assert!(!pending_invites.is_empty());
+    assert_eq!(ep.active_transactions(), pending_invites.len());
+}
