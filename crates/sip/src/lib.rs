@@ -2,6 +2,13 @@
 //!
 //! Nothing here touches sockets, clocks or randomness: the caller feeds bytes and
 //! `Instant`s in and sends what comes out.
+//!
+//! * [`Message::parse`] / [`Message::parse_lenient`] and [`Message::to_bytes`]: wire format.
+//! * [`Via`], [`NameAddr`], [`CSeq`], [`SipUri`]: typed header values.
+//! * [`StreamFramer`]: cuts a TCP byte stream into messages (RFC 3261 18.3, RFC 5626 pings).
+//! * [`Endpoint`]: transactions (RFC 3261 17, RFC 6026). Loop: `handle_input` /
+//!   `handle_timeout` in, then drain `poll_output`, then sleep until `poll_timeout`.
+//! * [`Dialog`]: dialog state and in-dialog request building (RFC 3261 12).
 
 mod cseq;
 mod dialog;
