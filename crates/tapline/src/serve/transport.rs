@@ -176,6 +176,10 @@ async fn tcp_connection(
             Ok(n) => n,
         };
         framer.push(buf.get(..n).unwrap_or_default());
+        // RFC 5626 4.4.1: answer a CRLFCRLF ping with a CRLF pong.
+        if framer.take_keepalives() > 0 {
+            let _ = tx.send(b"\r\n".to_vec());
+        }
         loop {
             match framer.next_message() {
                 None => break,
