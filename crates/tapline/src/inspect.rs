@@ -2,14 +2,19 @@
 //! metadata document, and print one normalized JSON object. Exit 0 when the input could be read,
 //! 2 with a one-line reason on stderr when it could not.
 
+mod input;
+mod sipp;
+mod streams;
+
 use std::io::Read;
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
-use tapline_metadata::{DataMode, Role};
-use tapline_sdp::{Direction, SessionDescription};
+use tapline_metadata::{DataMode, MetadataError, Role};
+use tapline_sdp::SessionDescription;
 
 use crate::cli::InspectArgs;
+use streams::MetaKind;
 
 pub(crate) fn main(args: InspectArgs) -> ExitCode {
     let bytes = if args.file == "-" {
@@ -42,35 +47,37 @@ fn fail(reason: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// What the input turned out to be, with its parts.
-struct Pieces {
-    kind: &'static str,
-    sip: Option<Value>,
-    sdp: Option<Vec<u8>>,
-    metadata: Option<Vec<u8>>,
-    warnings: Vec<String>,
-}
-
 /// Inspect bytes of unknown kind.
 pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
-    let pieces = split_input(bytes)?;
+    let pieces = input::split_input(bytes)?;
     let mut warnings = pieces.warnings;
 
     let sdp = match &pieces.sdp {
-        Some(raw) => Some(
-            SessionDescription::parse(&String::from_utf8_lossy(raw))
-                .map_err(|e| format!("unreadable SDP: {e}"))?,
-        ),
-        None => None,
-    };
-    let parsed = match &pieces.metadata {
         Some(raw) => {
-            Some(tapline_metadata::parse(raw).map_err(|e| format!("unreadable metadata: {e}"))?)
+            Some(SessionDescription::parse_bytes(raw).map_err(|e| format!("unreadable SDP: {e}"))?)
         }
         None => None,
     };
-    if sdp.is_none() && parsed.is_none() {
-        return Err("no SDP and no recording metadata found in the input".into());
+    let mut snapshot_request = Value::Null;
+    let parsed = match &pieces.metadata {
+        Some(raw) => match tapline_metadata::parse(raw) {
+            Ok(p) => Some(p),
+            // An SRS snapshot request (RFC 7865 section 7, RFC 7866 9.2) is readable input.
+            Err(MetadataError::SnapshotRequest) => {
+                let reason = tapline_metadata::parse_request_snapshot(raw)
+                    .map_err(|e| format!("unreadable snapshot request: {e}"))?;
+                snapshot_request = json!({ "reason": reason });
+                None
+            }
+            Err(e) => return Err(format!("unreadable metadata: {e}")),
+        },
+        None => None,
+    };
+    if sdp.is_none() && parsed.is_none() && snapshot_request.is_null() {
+        if pieces.sip.is_none() {
+            return Err("no SDP and no recording metadata found in the input".into());
+        }
+        warnings.push("message carries no SDP and no recording metadata".into());
     }
 
     let mut participants = Vec::new();
@@ -78,16 +85,40 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
     let mut sessions = Vec::new();
     let mut group = Value::Null;
     let mut datamode = Value::Null;
+    let mut meta = MetaKind::None;
+    // Metadata-crate warnings that the SDP may show to be harmless (see below).
+    let mut multi_send: Vec<(String, Vec<String>)> = Vec::new();
     if let Some(p) = &parsed {
-        warnings.extend(p.warnings.iter().map(|w| w.to_string()));
         let m = &p.metadata;
-        let r = tapline_metadata::resolve(m);
-        warnings.extend(r.warnings.iter().map(|w| w.to_string()));
+        meta = match m.datamode {
+            DataMode::Complete => MetaKind::Complete,
+            DataMode::Partial => MetaKind::Partial,
+        };
         datamode = json!(match m.datamode {
             DataMode::Complete => "complete",
             DataMode::Partial => "partial",
         });
+        warnings.extend(p.warnings.iter().map(|w| w.to_string()));
+        let r = tapline_metadata::resolve(m);
+        let mut undescribed = 0usize;
+        for w in &r.warnings {
+            let w = w.to_string();
+            // A partial update names streams of the earlier snapshot (RFC 7865 section 6).
+            if meta == MetaKind::Partial && w.ends_with("that no <stream> describes") {
+                undescribed += 1;
+                continue;
+            }
+            warnings.push(w);
+        }
+        if undescribed > 0 {
+            warnings.push(format!(
+                "partial update: {undescribed} stream reference(s) to streams not described in this document (described by an earlier snapshot?); sends/receives show their stream ids"
+            ));
+        }
         for rp in &r.participants {
+            if rp.sends.len() > 1 {
+                multi_send.push((rp.id.clone(), rp.sends.clone()));
+            }
             participants.push(json!({
                 "id": rp.id,
                 "aor": rp.aor,
@@ -99,11 +130,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
             }));
         }
         for st in &m.streams {
-            streams.push(json!({
-                "id": st.id,
-                "label": st.label,
-                "session_id": st.session_id,
-            }));
+            streams.push(json!({ "id": st.id, "label": st.label, "session_id": st.session_id }));
         }
         for s in &m.sessions {
             sessions.push(json!({
@@ -120,72 +147,20 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
         }
     }
     if let Some(sdp) = &sdp {
-        let mut unmatched_meta: Vec<usize> = (0..streams.len()).collect();
-        for (i, m) in sdp.media.iter().enumerate() {
-            let label = m.label().map(str::to_owned);
-            let codecs: Vec<String> = m
-                .rtpmaps()
-                .iter()
-                .map(|r| format!("{}/{}", r.encoding, r.clock_rate))
-                .collect();
-            let direction = match m.direction(sdp) {
-                Direction::SendRecv => "sendrecv",
-                Direction::SendOnly => "sendonly",
-                Direction::RecvOnly => "recvonly",
-                Direction::Inactive => "inactive",
-            };
-            let sdp_fields = json!({
-                "media": m.media,
-                "codecs": codecs,
-                "direction": direction,
-                "port": m.port,
-                "mline": i,
-            });
-            let pos = label.as_deref().and_then(|l| {
-                streams
+        streams::merge(sdp, &mut streams, meta, &mut warnings);
+        // One audio plus one video stream per participant is the normal unmixed A/V case
+        // (RFC 8068 3.2.1): drop the "sends N streams" caution when the SDP shows that.
+        let media = streams::media_by_label(&streams);
+        for (id, sends) in &multi_send {
+            let kinds: Vec<&String> = sends.iter().filter_map(|l| media.get(l)).collect();
+            let distinct = kinds.len() == sends.len()
+                && kinds
                     .iter()
-                    .position(|s| s.get("label").and_then(Value::as_str) == Some(l))
-            });
-            match pos {
-                Some(pos) => {
-                    unmatched_meta.retain(|x| *x != pos);
-                    if let (Some(obj), Some(add)) = (
-                        streams.get_mut(pos).and_then(Value::as_object_mut),
-                        sdp_fields.as_object(),
-                    ) {
-                        for (k, v) in add {
-                            obj.insert(k.clone(), v.clone());
-                        }
-                    }
-                }
-                None => {
-                    if parsed.is_some() {
-                        warnings.push(match &label {
-                            Some(l) => {
-                                format!("m-line {i} (label {l}) has no stream in the metadata")
-                            }
-                            None => format!("m-line {i} has no a=label"),
-                        });
-                    }
-                    let mut v = json!({ "id": Value::Null, "label": label });
-                    if let (Some(obj), Some(add)) = (v.as_object_mut(), sdp_fields.as_object()) {
-                        for (k, val) in add {
-                            obj.insert(k.clone(), val.clone());
-                        }
-                    }
-                    streams.push(v);
-                }
-            }
-        }
-        if parsed.is_some() {
-            for i in unmatched_meta {
-                if let Some(s) = streams.get(i) {
-                    warnings.push(format!(
-                        "metadata stream {} (label {}) has no m-line in the SDP",
-                        s.get("id").and_then(Value::as_str).unwrap_or("?"),
-                        s.get("label").and_then(Value::as_str).unwrap_or("none")
-                    ));
-                }
+                    .enumerate()
+                    .all(|(i, k)| !kinds.iter().skip(i + 1).any(|o| o == k));
+            if distinct {
+                let prefix = format!("participant {id:?} sends ");
+                warnings.retain(|w| !w.starts_with(&prefix));
             }
         }
     }
@@ -197,146 +172,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
         "sessions": sessions,
         "group": group,
         "datamode": datamode,
+        "snapshot_request": snapshot_request,
         "warnings": warnings,
     }))
-}
-
-fn trimmed_start(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
-        .unwrap_or(bytes.len());
-    bytes.get(start..).unwrap_or_default()
-}
-
-fn split_input(bytes: &[u8]) -> Result<Pieces, String> {
-    let head = trimmed_start(bytes);
-    if head.is_empty() {
-        return Err("input is empty".into());
-    }
-    if head.starts_with(b"<") {
-        return Ok(Pieces {
-            kind: "metadata",
-            sip: None,
-            sdp: None,
-            metadata: Some(bytes.to_vec()),
-            warnings: Vec::new(),
-        });
-    }
-    if head.starts_with(b"v=") {
-        return Ok(Pieces {
-            kind: "sdp",
-            sip: None,
-            sdp: Some(bytes.to_vec()),
-            metadata: None,
-            warnings: Vec::new(),
-        });
-    }
-    if head.starts_with(b"--") {
-        let boundary =
-            tapline_body::detect_boundary(bytes).ok_or("multipart body without a boundary line")?;
-        let ct = format!("multipart/mixed;boundary=\"{boundary}\"");
-        return from_body("multipart", None, Some(&ct), None, bytes);
-    }
-    sip_message(bytes)
-}
-
-/// A SIP message: parsed strictly when possible, else split by hand (templates with
-/// placeholders such as sipp's `[len]`).
-fn sip_message(bytes: &[u8]) -> Result<Pieces, String> {
-    let message =
-        tapline_sip::Message::parse(bytes).or_else(|_| tapline_sip::Message::parse_lenient(bytes));
-    match message {
-        Ok(tapline_sip::Message::Request(req)) => {
-            let sip = json!({
-                "method": req.method.as_str(),
-                "request_uri": req.uri,
-                "call_id": req.call_id(),
-                "content_type": req.header("Content-Type"),
-            });
-            from_body(
-                "sip-request",
-                Some(sip),
-                req.header("Content-Type"),
-                req.header("Content-Disposition"),
-                &req.body,
-            )
-        }
-        Ok(tapline_sip::Message::Response(resp)) => {
-            let sip = json!({
-                "status": resp.status,
-                "reason": resp.reason,
-                "content_type": resp.headers.get("Content-Type"),
-            });
-            from_body(
-                "sip-response",
-                Some(sip),
-                resp.headers.get("Content-Type"),
-                resp.headers.get("Content-Disposition"),
-                &resp.body,
-            )
-        }
-        Err(e) => {
-            // By hand: headers up to the first blank line, the rest is the body.
-            let text = String::from_utf8_lossy(bytes);
-            let norm = text.replace("\r\n", "\n");
-            let Some((head, body)) = norm.split_once("\n\n") else {
-                return Err(format!(
-                    "not a SIP message, multipart body, SDP or metadata document ({e})"
-                ));
-            };
-            let mut lines = head.lines();
-            let start = lines.next().unwrap_or_default().trim().to_owned();
-            if !(start.contains("SIP/2.0")) {
-                return Err(format!(
-                    "not a SIP message, multipart body, SDP or metadata document ({e})"
-                ));
-            }
-            let mut ct = None;
-            let mut cd = None;
-            for line in lines {
-                if let Some((n, v)) = line.split_once(':') {
-                    let n = n.trim();
-                    if n.eq_ignore_ascii_case("content-type") || n == "c" {
-                        ct = Some(v.trim().to_owned());
-                    } else if n.eq_ignore_ascii_case("content-disposition") {
-                        cd = Some(v.trim().to_owned());
-                    }
-                }
-            }
-            let sip = json!({ "start_line": start, "parsed_leniently": true, "parse_error": e.to_string() });
-            let mut p = from_body(
-                "sip-message",
-                Some(sip),
-                ct.as_deref(),
-                cd.as_deref(),
-                body.as_bytes(),
-            )?;
-            p.warnings
-                .push(format!("SIP headers not wire-valid, read leniently: {e}"));
-            Ok(p)
-        }
-    }
-}
-
-fn from_body(
-    kind: &'static str,
-    sip: Option<Value>,
-    content_type: Option<&str>,
-    disposition: Option<&str>,
-    body: &[u8],
-) -> Result<Pieces, String> {
-    let rb = tapline_body::classify(content_type, disposition, body)
-        .map_err(|e| format!("unreadable body: {e}"))?;
-    let mut warnings = rb.warnings.clone();
-    for ignored in &rb.ignored {
-        warnings.push(format!("body part {ignored} ignored"));
-    }
-    Ok(Pieces {
-        kind,
-        sip,
-        sdp: rb.sdp,
-        metadata: rb.metadata,
-        warnings,
-    })
 }
