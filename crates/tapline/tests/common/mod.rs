@@ -175,3 +175,437 @@ pub fn channel(samples: &[i16], channels: usize, which: usize) -> Vec<i16> {
 pub fn path_of(v: &serde_json::Value) -> PathBuf {
     PathBuf::from(v.as_str().expect("path string"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Raw SIP helpers for the protocol tests (sip_*.rs): hand-written requests over std sockets.
+// ---------------------------------------------------------------------------------------------
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, TcpStream, UdpSocket};
+
+pub use tapline_sip::{Message, Request, Response};
+
+/// A random hex token for tags, branches and Call-IDs.
+pub fn token() -> String {
+    format!("{:016x}", fastrand::u64(..))
+}
+
+/// A fresh RFC 3261 branch (magic cookie + random).
+pub fn branch() -> String {
+    format!("z9hG4bK{}", token())
+}
+
+/// The multipart boundary used by [`siprec_body`].
+pub const BOUNDARY: &str = "tapline-e2e-boundary-7f3a";
+
+/// An SDP offer with two sendonly PCMU m-lines labelled 1 and 2 (RFC 7866 7.1.1 shape).
+pub fn offer_sdp(ip: IpAddr, ports: [u16; 2]) -> String {
+    let mut s = format!("v=0\r\no=src 1 1 IN IP4 {ip}\r\ns=SIPREC\r\nc=IN IP4 {ip}\r\nt=0 0\r\n");
+    for (label, port) in ["1", "2"].iter().zip(ports) {
+        s += &format!(
+            "m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=label:{label}\r\na=sendonly\r\n"
+        );
+    }
+    s
+}
+
+/// An RFC 7865 complete snapshot for a two-party call (caller sends label 1, callee label 2).
+/// `pad` bytes of filler go into an extension element (RFC 7865 9: `xs:any ##other`).
+pub fn metadata_xml(caller: &str, callee: &str, pad: usize) -> String {
+    let filler = if pad > 0 {
+        format!(
+            "  <pad xmlns=\"urn:example:tapline-e2e\">{}</pad>\n",
+            "x".repeat(pad)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<recording xmlns="urn:ietf:params:xml:ns:recording:1">
+  <datamode>complete</datamode>
+  <session session_id="hVpd7YQgRW2nD22h7q60JQ==">
+    <sipSessionID>e2e-session</sipSessionID>
+  </session>
+  <participant participant_id="srfBElmCRp2QB23b7Mpk0w==">
+    <nameID aor="{caller}"><name>Caller</name></nameID>
+  </participant>
+  <participant participant_id="zSfPoSvdSDCmU3A3TRDxAw==">
+    <nameID aor="{callee}"><name>Callee</name></nameID>
+  </participant>
+  <stream stream_id="UAAMm5GRQKSCMVvLyl4rFw==" session_id="hVpd7YQgRW2nD22h7q60JQ==">
+    <label>1</label>
+  </stream>
+  <stream stream_id="i1Pz3to5hGk8fuXl+PbwCw==" session_id="hVpd7YQgRW2nD22h7q60JQ==">
+    <label>2</label>
+  </stream>
+  <participantstreamassoc participant_id="srfBElmCRp2QB23b7Mpk0w==">
+    <send>UAAMm5GRQKSCMVvLyl4rFw==</send>
+    <recv>i1Pz3to5hGk8fuXl+PbwCw==</recv>
+  </participantstreamassoc>
+  <participantstreamassoc participant_id="zSfPoSvdSDCmU3A3TRDxAw==">
+    <send>i1Pz3to5hGk8fuXl+PbwCw==</send>
+    <recv>UAAMm5GRQKSCMVvLyl4rFw==</recv>
+  </participantstreamassoc>
+{filler}</recording>
+"#
+    )
+}
+
+/// A multipart/mixed body (RFC 2046 5.1) from (content type, disposition, bytes) parts;
+/// returns (Content-Type header value, body).
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let mut body = Vec::new();
+    for (ct, disp, bytes) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Type: {ct}\r\n").as_bytes());
+        if let Some(d) = disp {
+            body.extend_from_slice(format!("Content-Disposition: {d}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/mixed;boundary={BOUNDARY}"), body)
+}
+
+/// The SIPREC INVITE body: SDP offer + metadata (RFC 7866 9).
+pub fn siprec_body(sdp: &str, xml: &str) -> (String, Vec<u8>) {
+    multipart(&[
+        ("application/sdp", None, sdp.as_bytes()),
+        (
+            "application/rs-metadata+xml",
+            Some("recording-session"),
+            xml.as_bytes(),
+        ),
+    ])
+}
+
+/// The identifiers all requests of one SRC-side call share.
+#[derive(Debug, Clone)]
+pub struct SrcCall {
+    pub call_id: String,
+    pub from_tag: String,
+    pub local: SocketAddr,
+    pub srs: SocketAddr,
+    pub tcp: bool,
+}
+
+impl SrcCall {
+    pub fn new(local: SocketAddr, srs: SocketAddr, tcp: bool) -> SrcCall {
+        SrcCall {
+            call_id: format!("{}@e2e.test", token()),
+            from_tag: token(),
+            local,
+            srs,
+            tcp,
+        }
+    }
+
+    /// One request of this call, CRLF line endings, Content-Length computed. `to_tag` makes it
+    /// an in-dialog request; `extra` headers follow the standard ones.
+    pub fn request(
+        &self,
+        method: &str,
+        cseq: u32,
+        branch: &str,
+        to_tag: Option<&str>,
+        extra: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> Vec<u8> {
+        let (tp, uri_tp) = if self.tcp {
+            ("TCP", ";transport=tcp")
+        } else {
+            ("UDP", "")
+        };
+        let mut s = format!("{method} sip:srs@{}{uri_tp} SIP/2.0\r\n", self.srs);
+        s += &format!("Via: SIP/2.0/{tp} {};branch={branch};rport\r\n", self.local);
+        s += "Max-Forwards: 70\r\n";
+        s += &format!("From: <sip:src@{}>;tag={}\r\n", self.local, self.from_tag);
+        match to_tag {
+            Some(t) => s += &format!("To: <sip:srs@{}>;tag={t}\r\n", self.srs),
+            None => s += &format!("To: <sip:srs@{}>\r\n", self.srs),
+        }
+        s += &format!("Call-ID: {}\r\n", self.call_id);
+        let cseq_method = method;
+        s += &format!("CSeq: {cseq} {cseq_method}\r\n");
+        if method != "CANCEL" && method != "ACK" {
+            s += &format!("Contact: <sip:src@{}{uri_tp}>;+sip.src\r\n", self.local);
+        }
+        for (n, v) in extra {
+            s += &format!("{n}: {v}\r\n");
+        }
+        let bytes: &[u8] = body.map(|(_, b)| b).unwrap_or_default();
+        if let Some((ct, _)) = body {
+            s += &format!("Content-Type: {ct}\r\n");
+        }
+        s += &format!("Content-Length: {}\r\n\r\n", bytes.len());
+        let mut out = s.into_bytes();
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    /// An initial SIPREC INVITE (CSeq 1, `Require: siprec`) with the given body.
+    pub fn invite(&self, branch: &str, extra: &[(&str, &str)], ct: &str, body: &[u8]) -> Vec<u8> {
+        let mut headers = vec![
+            ("Require", "siprec"),
+            ("Accept", "application/sdp, application/rs-metadata+xml"),
+            ("MIME-Version", "1.0"),
+        ];
+        headers.extend_from_slice(extra);
+        self.request("INVITE", 1, branch, None, &headers, Some((ct, body)))
+    }
+
+    /// The standard SIPREC INVITE of these tests (offer to dummy SRC ports 40000/40002).
+    pub fn siprec_invite(&self, branch: &str, extra: &[(&str, &str)]) -> Vec<u8> {
+        let sdp = offer_sdp(self.local.ip(), [40_000, 40_002]);
+        let xml = metadata_xml("sip:alice@example.com", "sip:bob@example.com", 0);
+        let (ct, body) = siprec_body(&sdp, &xml);
+        self.invite(branch, extra, &ct, &body)
+    }
+
+    /// ACK for a 2xx (its own branch, RFC 3261 13.2.2.4) or, with the INVITE's branch, for a
+    /// non-2xx final response (17.1.1.3).
+    pub fn ack(&self, branch: &str, to_tag: &str) -> Vec<u8> {
+        self.request("ACK", 1, branch, Some(to_tag), &[], None)
+    }
+
+    /// In-dialog BYE with CSeq 2.
+    pub fn bye(&self, to_tag: &str) -> Vec<u8> {
+        self.request("BYE", 2, &branch(), Some(to_tag), &[], None)
+    }
+}
+
+/// A SIP connection from the tests' SRC to the server (UDP socket or TCP stream).
+pub trait SipLink {
+    fn local(&self) -> SocketAddr;
+    fn send(&mut self, bytes: &[u8]);
+    /// The next message from the server, parsed strictly, with its arrival time and raw
+    /// bytes; `None` when nothing came before `deadline`.
+    fn recv(&mut self, deadline: Instant) -> Option<(Instant, Vec<u8>, Message)>;
+}
+
+/// Strict parse, or lenient for answers that must echo a broken request header (a 400 copies
+/// the garbage CSeq it complains about, RFC 3261 8.2.6.2).
+fn parse_from_server(bytes: &[u8]) -> Message {
+    Message::parse(bytes)
+        .or_else(|_| Message::parse_lenient(bytes))
+        .unwrap_or_else(|e| {
+            panic!(
+                "server sent an unparseable message ({e}):\n{}",
+                String::from_utf8_lossy(bytes)
+            )
+        })
+}
+
+/// UDP link bound to an ephemeral loopback port.
+pub struct UdpLink {
+    pub sock: UdpSocket,
+    pub srs: SocketAddr,
+}
+
+impl UdpLink {
+    pub fn new(srs: SocketAddr) -> UdpLink {
+        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
+        UdpLink { sock, srs }
+    }
+
+    pub fn call(&self) -> SrcCall {
+        SrcCall::new(self.local(), self.srs, false)
+    }
+}
+
+impl SipLink for UdpLink {
+    fn local(&self) -> SocketAddr {
+        self.sock.local_addr().expect("local addr")
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.sock.send_to(bytes, self.srs).expect("send UDP");
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Option<(Instant, Vec<u8>, Message)> {
+        let mut buf = vec![0u8; 65_535];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            self.sock
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .expect("timeout");
+            match self.sock.recv_from(&mut buf) {
+                Ok((n, _)) => {
+                    let at = Instant::now();
+                    let bytes = buf[..n].to_vec();
+                    let msg = parse_from_server(&bytes);
+                    return Some((at, bytes, msg));
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("UDP receive: {e}"),
+            }
+        }
+    }
+}
+
+/// TCP link with RFC 3261 18.3 framing of what the server sends.
+pub struct TcpLink {
+    pub stream: TcpStream,
+    pub srs: SocketAddr,
+    framer: tapline_sip::StreamFramer,
+}
+
+impl TcpLink {
+    pub fn connect(srs: SocketAddr) -> TcpLink {
+        let stream = TcpStream::connect_timeout(&srs, Duration::from_secs(5)).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        TcpLink {
+            stream,
+            srs,
+            framer: tapline_sip::StreamFramer::new(),
+        }
+    }
+
+    pub fn call(&self) -> SrcCall {
+        SrcCall::new(self.local(), self.srs, true)
+    }
+}
+
+impl SipLink for TcpLink {
+    fn local(&self) -> SocketAddr {
+        self.stream.local_addr().expect("local addr")
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("TCP write");
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Option<(Instant, Vec<u8>, Message)> {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            if let Some(framed) = self.framer.next_message() {
+                let bytes = framed.expect("server's TCP stream frames cleanly");
+                let msg = parse_from_server(&bytes);
+                return Some((Instant::now(), bytes, msg));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .expect("timeout");
+            match self.stream.read(&mut buf) {
+                Ok(0) => panic!("server closed the TCP connection"),
+                Ok(n) => self.framer.push(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("TCP receive: {e}"),
+            }
+        }
+    }
+}
+
+/// Wait for the first final (>= 200) response to `method` in `call_id`; other messages are
+/// skipped (provisional responses, other calls). Panics after `limit`.
+pub fn final_response(
+    link: &mut dyn SipLink,
+    call_id: &str,
+    method: &str,
+    limit: Duration,
+) -> Response {
+    let deadline = Instant::now() + limit;
+    while let Some((_, _, msg)) = link.recv(deadline) {
+        if let Message::Response(r) = msg {
+            let cseq_ok = r.cseq().is_some_and(|c| c.method.as_str() == method);
+            if r.status >= 200 && cseq_ok && r.call_id() == Some(call_id) {
+                return r;
+            }
+        }
+    }
+    panic!("no final response to {method} (Call-ID {call_id}) within {limit:?}");
+}
+
+/// Wait for a request of `method` from the server; other messages are skipped.
+pub fn server_request(link: &mut dyn SipLink, method: &str, limit: Duration) -> Request {
+    let deadline = Instant::now() + limit;
+    while let Some((_, _, msg)) = link.recv(deadline) {
+        if let Message::Request(r) = msg {
+            if r.method.as_str() == method {
+                return r;
+            }
+        }
+    }
+    panic!("no {method} from the server within {limit:?}");
+}
+
+/// Our 200 OK to a request from the server (RFC 3261 8.2.6).
+pub fn ok_to(req: &Request) -> Vec<u8> {
+    Response::for_request(req, 200, "OK").to_bytes()
+}
+
+/// INVITE, wait for the 200, ACK it; returns the 200 OK.
+pub fn establish(link: &mut dyn SipLink, call: &SrcCall, invite: &[u8]) -> Response {
+    link.send(invite);
+    let ok = final_response(link, &call.call_id, "INVITE", Duration::from_secs(10));
+    assert_eq!(
+        ok.status, 200,
+        "INVITE answered {} {}",
+        ok.status, ok.reason
+    );
+    let tag = ok.to_tag().expect("200 OK To tag").to_owned();
+    link.send(&call.ack(&branch(), &tag));
+    ok
+}
+
+/// BYE in the dialog of `ok` and expect 200.
+pub fn hang_up(link: &mut dyn SipLink, call: &SrcCall, ok: &Response) {
+    let tag = ok.to_tag().expect("To tag").to_owned();
+    link.send(&call.bye(&tag));
+    let r = final_response(link, &call.call_id, "BYE", Duration::from_secs(10));
+    assert_eq!(r.status, 200, "BYE answered {} {}", r.status, r.reason);
+}
+
+/// The RTP addresses of the m-lines of an SDP answer, in order (port 0 = refused).
+pub fn answer_media(sdp: &[u8]) -> Vec<(SocketAddr, Vec<String>)> {
+    let text = String::from_utf8_lossy(sdp);
+    let mut session_ip: Option<IpAddr> = None;
+    let mut out: Vec<(SocketAddr, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(c) = line.strip_prefix("c=IN IP4 ") {
+            let ip: IpAddr = c.trim().parse().expect("c= address");
+            match out.last_mut() {
+                Some((addr, _)) => addr.set_ip(ip),
+                None => session_ip = Some(ip),
+            }
+        } else if let Some(m) = line.strip_prefix("m=") {
+            let port: u16 = m
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .expect("m= port");
+            let ip = session_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            out.push((SocketAddr::new(ip, port), Vec::new()));
+        } else if let Some(a) = line.strip_prefix("a=") {
+            if let Some((_, attrs)) = out.last_mut() {
+                attrs.push(a.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The catalogue entry of the recording of `call_id` (panics if there is none).
+pub fn recording_of(data: &Path, call_id: &str) -> serde_json::Value {
+    let l = list(data);
+    l.as_array()
+        .and_then(|a| a.iter().find(|r| r["call_id"] == call_id).cloned())
+        .unwrap_or_else(|| panic!("no recording for {call_id}: {l:#}"))
+}
