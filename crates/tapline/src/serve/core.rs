@@ -46,7 +46,7 @@ pub(crate) struct Core {
     /// Bound sockets waiting for the recording to be prepared.
     pub(crate) pending_sockets: HashMap<u64, Vec<Option<BoundPair>>>,
     pub(crate) pending_200: HashMap<u64, tapline_sip::Response>,
-    pub(crate) pending_specs: HashMap<u64, Vec<super::invite::MediaPlan>>,
+    pub(crate) pending_specs: HashMap<u64, Vec<super::media_plan::MediaPlan>>,
     pub(crate) ports: PortPool,
     pub(crate) next_num: u64,
     pub(crate) config: Arc<Config>,

@@ -8,6 +8,8 @@ mod finalize;
 mod in_dialog;
 mod invite;
 mod media_engine;
+mod media_plan;
+mod plan;
 mod ports;
 mod responses;
 mod session;
