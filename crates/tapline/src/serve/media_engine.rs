@@ -309,8 +309,19 @@ fn receive_rtp(
     }
 }
 
+/// End of the stream (BYE): everything received is written, and the file runs until now, so
+/// every stream of the recording ends at the same moment (silence after the last packet is part
+/// of the call).
 fn finish(slot: &mut Slot, writer: &WriterHandle) {
     let (pending, pending_start) = (&mut slot.pending, &mut slot.pending_start);
+    if let Some(start) = slot.start {
+        let now = position(start, Instant::now(), slot.clock_rate);
+        let window = u64::from(slot.timeline.config().reorder_window);
+        slot.timeline.drain(now + window, &mut |start, samples| {
+            pending_start.get_or_insert(start);
+            pending.extend_from_slice(samples);
+        });
+    }
     slot.timeline.finish(&mut |start, samples| {
         pending_start.get_or_insert(start);
         pending.extend_from_slice(samples);
