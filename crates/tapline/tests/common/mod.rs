@@ -385,17 +385,15 @@ pub trait SipLink {
     fn recv(&mut self, deadline: Instant) -> Option<(Instant, Vec<u8>, Message)>;
 }
 
-/// Strict parse, or lenient for answers that must echo a broken request header (a 400 copies
-/// the garbage CSeq it complains about, RFC 3261 8.2.6.2).
+/// Everything the server sends must parse strictly (use `UdpLink::recv_raw` for answers that
+/// must echo a broken request header).
 fn parse_from_server(bytes: &[u8]) -> Message {
-    Message::parse(bytes)
-        .or_else(|_| Message::parse_lenient(bytes))
-        .unwrap_or_else(|e| {
-            panic!(
-                "server sent an unparseable message ({e}):\n{}",
-                String::from_utf8_lossy(bytes)
-            )
-        })
+    Message::parse(bytes).unwrap_or_else(|e| {
+        panic!(
+            "server sent an unparseable message ({e}):\n{}",
+            String::from_utf8_lossy(bytes)
+        )
+    })
 }
 
 /// UDP link bound to an ephemeral loopback port.
@@ -412,6 +410,26 @@ impl UdpLink {
 
     pub fn call(&self) -> SrcCall {
         SrcCall::new(self.local(), self.srs, false)
+    }
+}
+
+impl UdpLink {
+    /// The next datagram, unparsed (a 400 copies the garbage CSeq it complains about, RFC
+    /// 3261 8.2.6.2, so it cannot parse strictly).
+    pub fn recv_raw(&mut self, deadline: Instant) -> Option<String> {
+        let mut buf = vec![0u8; 65_535];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            self.sock
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .expect("timeout");
+            if let Ok((n, _)) = self.sock.recv_from(&mut buf) {
+                return Some(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
     }
 }
 
