@@ -69,7 +69,9 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
                 snapshot_request = json!({ "reason": reason });
                 None
             }
-            Err(e) => return Err(format!("unreadable metadata: {e}")),
+            Err(e) => {
+                return Err(not_xml(raw).unwrap_or_else(|| format!("unreadable metadata: {e}")));
+            }
         },
         None => None,
     };
@@ -175,4 +177,58 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Value, String> {
         "snapshot_request": snapshot_request,
         "warnings": warnings,
     }))
+}
+
+/// A metadata part that does not even start like XML (a figure's `[metadata content]`
+/// placeholder, a template left unfilled): say what it starts with instead of a parser
+/// position.
+fn not_xml(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if text.is_empty() || text.starts_with('<') {
+        return None;
+    }
+    let first: String = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(40)
+        .collect();
+    Some(format!(
+        "unreadable metadata: the metadata part is not XML (it starts with {first:?})"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_metadata_is_named() {
+        let r = not_xml(b"\n  [metadata content]\n--b--").unwrap();
+        assert!(
+            r.contains("not XML") && r.contains("[metadata content]"),
+            "{r}"
+        );
+        assert!(not_xml(b"\xEF\xBB\xBF<recording/>").is_none());
+        assert!(not_xml(b"  \n").is_none());
+    }
+
+    #[test]
+    fn bodiless_message_is_read_but_junk_is_not() {
+        let v = inspect(
+            b"BYE sip:a@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK1\r\n\
+            From: <sip:b@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c\r\nCSeq: 2 BYE\r\n\
+            Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(v["kind"], "sip-request");
+        assert_eq!(
+            v["warnings"][0],
+            "message carries no SDP and no recording metadata"
+        );
+        assert!(inspect(b"hello").is_err());
+        assert_eq!(inspect(b" \n").unwrap_err(), "input is empty");
+    }
 }

@@ -196,7 +196,7 @@ static CASES: &[(&str, Want)] = &[
     ("rfc/rfc7866-7.2-fig6-sdp-answer.sdp", Reads(None, &[], FIG6, NONE, NONE)),
     ("rfc/rfc7866-7.2-fig6-sdp-answer.txt", Reads(None, &[], FIG6, NONE, NONE)),
     // The figure's metadata part is the placeholder "[metadata content]".
-    ("rfc/rfc7866-9.1-fig12-invite.txt", Refuse("unreadable metadata")),
+    ("rfc/rfc7866-9.1-fig12-invite.txt", Refuse("metadata part is not XML (it starts with \"[metadata content]\")")),
     ("rfc/rfc7866-9.2-fig13-requestsnapshot.xml", Snapshot("SRS internal error")),
     ("rfc/rfc7866-9.2-fig13-update-snapshot-request.txt", Snapshot("SRS internal error")),
     ("rfc/rfc8068-3.2.1-basic-invite.txt", Reads(C, BASIC, AV_BASIC, NONE, AV_OK)),
