@@ -9,6 +9,7 @@ mod media;
 mod model;
 mod offer;
 mod parse;
+mod reoffer;
 mod write;
 
 #[cfg(test)]
@@ -19,3 +20,4 @@ pub use error::SdpError;
 pub use media::RtpMap;
 pub use model::{Attribute, Connection, Direction, MediaDescription, Origin, SessionDescription};
 pub use offer::build_offer;
+pub use reoffer::{NegotiatedStream, StreamChange, compare_reoffer, is_paused};
