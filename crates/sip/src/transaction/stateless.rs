@@ -16,16 +16,15 @@ pub(crate) fn tag_for(req: &Request) -> String {
     format!("x{h:016x}")
 }
 
-/// A 400 for a request that failed validation, when it has enough headers to build a
-/// response (RFC 3261 8.2.6, 18.3). Never for ACK (17.2.1: ACK gets no response).
+/// A 400 for a request that failed validation, when it has a Via to send the response to
+/// (RFC 3261 8.2.6, 18.3). Never for ACK (17.2.1: ACK gets no response).
 pub(crate) fn bad_request(bytes: &[u8], err: &ParseError) -> Option<Response> {
     let Ok(Message::Request(req)) = parse::parse_structure(bytes, true) else {
         return None;
     };
-    let h = &req.headers;
-    let enough = ["Via", "From", "To", "Call-ID", "CSeq"]
-        .iter()
-        .all(|n| h.get(n).is_some());
+    // The response is routed by the top Via (RFC 3261 18.2.2); whatever else the request
+    // carries is copied, so even a request missing Call-ID or CSeq learns what was wrong.
+    let enough = req.headers.get("Via").is_some();
     if !enough || req.method == Method::Ack {
         return None;
     }
