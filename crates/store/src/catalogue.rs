@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::error::DbContext;
@@ -33,6 +33,33 @@ impl Catalogue {
             StoreError::Db { source, .. } => open_err(source),
             other => other,
         })
+    }
+
+    /// Open an existing database read-only (`SQLITE_OPEN_READ_ONLY`) and
+    /// never migrate: for CLI readers of a live server's catalogue. The
+    /// schema must be exactly the version this build reads.
+    pub fn open_read_only(path: &Path) -> Result<Catalogue, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        let found = migrations::current_version(&conn).map_err(open_err)?;
+        let expected = migrations::latest_version();
+        if found > expected {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                supported: expected,
+            });
+        }
+        if found < expected {
+            return Err(StoreError::SchemaOutdated { found, expected });
+        }
+        Ok(Catalogue { conn })
     }
 
     /// An in-memory catalogue (for tests of code that uses the store).

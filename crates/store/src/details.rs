@@ -219,7 +219,7 @@ impl Catalogue {
 }
 
 /// SQLite integers are signed 64-bit.
-fn to_i64(v: u64, field: &'static str) -> Result<i64, StoreError> {
+pub(crate) fn to_i64(v: u64, field: &'static str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::OutOfRange { field })
 }
 

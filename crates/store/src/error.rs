@@ -29,6 +29,17 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: u32,
     },
+    /// A read-only open found an older schema than this build reads; the
+    /// server (which migrates) has not opened this file yet.
+    #[error(
+        "catalogue schema version {found} is older than version {expected}; open it read-write once to migrate"
+    )]
+    SchemaOutdated {
+        /// `PRAGMA user_version` found in the file.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
     /// A statement failed; `op` names the catalogue operation.
     #[error("catalogue operation '{op}' failed: {source}")]
     Db {
@@ -69,6 +80,15 @@ pub enum StoreError {
     /// A timestamp could not be formatted as RFC 3339.
     #[error("cannot format timestamp: {0}")]
     TimeFormat(#[from] time::error::Format),
+    /// A stored JSON column (manifest, event details, session ids) is not
+    /// valid JSON of the expected shape.
+    #[error("stored {field} is not valid JSON: {source}")]
+    StoredJson {
+        /// Which column held the bad JSON.
+        field: &'static str,
+        /// The decoding error.
+        source: serde_json::Error,
+    },
     /// The channel map could not be encoded or a stored one decoded.
     #[error("channel map JSON error: {0}")]
     ChannelMapJson(#[from] serde_json::Error),
@@ -84,4 +104,12 @@ impl<T> DbContext<T> for Result<T, rusqlite::Error> {
     fn ctx(self, op: &'static str) -> Result<T, StoreError> {
         self.map_err(|source| StoreError::Db { op, source })
     }
+}
+
+/// Decode a JSON column this crate wrote, naming the column on failure.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    field: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::StoredJson { field, source })
 }

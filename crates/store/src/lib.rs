@@ -3,28 +3,39 @@
 //!
 //! The API is synchronous; the server owns a [`Catalogue`] on a dedicated
 //! thread. Schema changes are versioned migrations applied by
-//! [`Catalogue::open`].
+//! [`Catalogue::open`]; [`Catalogue::open_read_only`] never migrates, for
+//! readers of a live server's database.
 
 mod catalogue;
 mod details;
 mod error;
+mod extras;
+mod linked;
 mod migrations;
 mod model;
 mod read;
+mod search;
 mod sessions;
 mod timefmt;
+mod timeline;
 mod views;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upgrade_tests;
 
 pub use catalogue::Catalogue;
 pub use error::StoreError;
+pub use extras::StreamExtras;
+pub use linked::{LinkRelation, LinkedRecording};
 pub use model::{
     ChannelMapEntry, NewRecording, ParticipantRow, RecordingState, StreamCounters, StreamRow,
 };
+pub use search::SearchQuery;
 pub use sessions::{ParticipantSessionRow, SessionRow};
+pub use timeline::{DtmfRow, EventRow};
 pub use views::{
-    FilesView, MetadataView, ParticipantView, RecordingDetail, RecordingSummary, StreamView,
-    WarningView,
+    DtmfView, EventView, FilesView, MetadataView, ParticipantView, RecordingDetail,
+    RecordingSummary, SessionView, StreamView, WarningView,
 };

@@ -107,6 +107,39 @@ CREATE INDEX sessions_rec ON sessions(recording_id);
 CREATE INDEX metadata_docs_rec ON metadata_docs(recording_id);
 CREATE INDEX warnings_rec ON warnings(recording_id);
 "#,
+    // v3: call timeline (events), RFC 4733 DTMF, the recording manifest,
+    // audio timing, extra per-stream RTP statistics, and an index for
+    // correlating recordings by CS group (REQUIREMENTS A-37).
+    r#"
+CREATE TABLE events (
+    recording_id   TEXT NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    at             TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    label          TEXT,
+    participant_id TEXT,
+    details        TEXT,
+    seq            INTEGER NOT NULL
+);
+CREATE TABLE dtmf_events (
+    recording_id TEXT NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    label        TEXT NOT NULL,
+    digit        TEXT NOT NULL,
+    position_ms  INTEGER NOT NULL,
+    at           TEXT,
+    duration_ms  INTEGER NOT NULL,
+    volume       INTEGER
+);
+ALTER TABLE recordings ADD COLUMN manifest TEXT;
+ALTER TABLE recordings ADD COLUMN last_audio_at TEXT;
+ALTER TABLE recordings ADD COLUMN audio_offset_ms INTEGER;
+ALTER TABLE streams ADD COLUMN jitter_ms REAL;
+ALTER TABLE streams ADD COLUMN packets_cn INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE streams ADD COLUMN ssrc_changes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE streams ADD COLUMN sample_rate INTEGER;
+CREATE INDEX events_rec ON events(recording_id, seq);
+CREATE INDEX dtmf_events_rec ON dtmf_events(recording_id);
+CREATE INDEX recordings_group_id ON recordings(group_id);
+"#,
 ];
 
 /// Highest schema version this build knows.
@@ -158,7 +191,7 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         migrate(&mut c).unwrap();
         assert_eq!(current_version(&c).unwrap(), latest_version());
-        assert_eq!(latest_version(), 2);
+        assert_eq!(latest_version(), 3);
         let n: i64 = c
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='participants_aor'",
@@ -174,7 +207,7 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         migrate(&mut c).unwrap();
         migrate(&mut c).unwrap();
-        assert_eq!(current_version(&c).unwrap(), 2);
+        assert_eq!(current_version(&c).unwrap(), 3);
     }
 
     #[test]
@@ -183,7 +216,7 @@ mod tests {
         c.execute_batch(MIGRATIONS[0]).unwrap();
         c.pragma_update(None, "user_version", 1).unwrap();
         migrate(&mut c).unwrap();
-        assert_eq!(current_version(&c).unwrap(), 2);
+        assert_eq!(current_version(&c).unwrap(), 3);
     }
 
     #[test]
@@ -195,7 +228,7 @@ mod tests {
             e,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 2
+                supported: 3
             }
         ));
     }

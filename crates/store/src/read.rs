@@ -5,17 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::DbContext;
+use crate::error::parse_json;
 use crate::views::{
     FilesView, MetadataView, ParticipantView, RecordingDetail, RecordingSummary, StreamView,
     WarningView,
 };
-use crate::{Catalogue, ChannelMapEntry, RecordingState, StoreError};
+use crate::{Catalogue, ChannelMapEntry, RecordingState, StoreError, linked, sessions, timeline};
 
-const SUMMARY_COLUMNS: &str = "id, call_id, state, src_addr, started_at, ended_at, duration_ms,
-     dir, stereo_path, channel_map, end_reason";
+pub(crate) const SUMMARY_COLUMNS: &str = "id, call_id, state, src_addr, started_at, ended_at,
+     duration_ms, dir, stereo_path, channel_map, end_reason, group_id";
 
 /// The `recordings` row before child tables are joined in.
-struct BaseRow {
+pub(crate) struct BaseRow {
     id: String,
     call_id: String,
     state: String,
@@ -27,9 +28,10 @@ struct BaseRow {
     stereo_path: Option<String>,
     channel_map: Option<String>,
     end_reason: Option<String>,
+    group_id: Option<String>,
 }
 
-fn base_row(r: &Row<'_>) -> rusqlite::Result<BaseRow> {
+pub(crate) fn base_row(r: &Row<'_>) -> rusqlite::Result<BaseRow> {
     Ok(BaseRow {
         id: r.get(0)?,
         call_id: r.get(1)?,
@@ -42,6 +44,7 @@ fn base_row(r: &Row<'_>) -> rusqlite::Result<BaseRow> {
         stereo_path: r.get(8)?,
         channel_map: r.get(9)?,
         end_reason: r.get(10)?,
+        group_id: r.get(11)?,
     })
 }
 
@@ -82,11 +85,19 @@ impl Catalogue {
             return Ok(None);
         };
         let (summary, end_reason) = summary(&tx, base)?;
+        let (manifest, last_audio_at, audio_offset_ms) = audio_and_manifest(&tx, id)?;
         let detail = RecordingDetail {
             streams: streams(&tx, id)?,
             metadata: metadata(&tx, id)?,
             warnings: warnings(&tx, id)?,
             end_reason,
+            events: timeline::events(&tx, id)?,
+            dtmf: timeline::dtmf(&tx, id)?,
+            sessions: sessions::sessions(&tx, id)?,
+            linked: linked::linked(&tx, id)?,
+            manifest,
+            last_audio_at,
+            audio_offset_ms,
             summary,
         };
         tx.finish().ctx(OP)?;
@@ -95,7 +106,7 @@ impl Catalogue {
 }
 
 /// Build the summary; also hands back `end_reason` for the detail view.
-fn summary(
+pub(crate) fn summary(
     conn: &Connection,
     b: BaseRow,
 ) -> Result<(RecordingSummary, Option<String>), StoreError> {
@@ -119,6 +130,7 @@ fn summary(
         ended_at: b.ended_at,
         duration_ms: b.duration_ms,
         channel_map,
+        group_id: b.group_id,
     };
     Ok((s, b.end_reason))
 }
@@ -202,7 +214,8 @@ fn streams(conn: &Connection, id: &str) -> Result<Vec<StreamView>, StoreError> {
         .prepare_cached(
             "SELECT label, stream_id, media, codec, payload_type, clock_rate, port, file_path,
                     channel, state, reject_reason, packets_received, packets_lost,
-                    packets_duplicated, packets_late
+                    packets_duplicated, packets_late, jitter_ms, packets_cn, ssrc_changes,
+                    sample_rate
              FROM streams WHERE recording_id = ?1 ORDER BY rowid",
         )
         .ctx(OP)?;
@@ -224,10 +237,32 @@ fn streams(conn: &Connection, id: &str) -> Result<Vec<StreamView>, StoreError> {
                 packets_lost: r.get(12)?,
                 packets_duplicated: r.get(13)?,
                 packets_late: r.get(14)?,
+                jitter_ms: r.get(15)?,
+                packets_cn: r.get(16)?,
+                ssrc_changes: r.get(17)?,
+                sample_rate: r.get(18)?,
             })
         })
         .ctx(OP)?;
     rows.collect::<Result<Vec<_>, _>>().ctx(OP)
+}
+
+/// The v3 recording columns that only the detail view shows.
+type AudioAndManifest = (Option<serde_json::Value>, Option<String>, Option<u64>);
+
+fn audio_and_manifest(conn: &Connection, id: &str) -> Result<AudioAndManifest, StoreError> {
+    let (manifest, last, offset): (Option<String>, Option<String>, Option<u64>) = conn
+        .query_row(
+            "SELECT manifest, last_audio_at, audio_offset_ms FROM recordings WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .ctx("read manifest")?;
+    let manifest = manifest
+        .as_deref()
+        .map(|m| parse_json(m, "manifest"))
+        .transpose()?;
+    Ok((manifest, last, offset))
 }
 
 fn metadata(conn: &Connection, id: &str) -> Result<Vec<MetadataView>, StoreError> {

@@ -3,10 +3,11 @@
 //! the raw strings received, because SRCs send non-RFC 3339 values
 //! (REQUIREMENTS E-91) and the original must not be lost.
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use crate::catalogue::ensure_recording;
-use crate::error::DbContext;
+use crate::error::{DbContext, parse_json};
+use crate::views::SessionView;
 use crate::{Catalogue, StoreError};
 
 /// One `<session>` of the metadata.
@@ -114,6 +115,43 @@ impl Catalogue {
         }
         Ok(())
     }
+}
+
+/// A recording's CS sessions in insertion (metadata) order.
+pub(crate) fn sessions(conn: &Connection, id: &str) -> Result<Vec<SessionView>, StoreError> {
+    const OP: &str = "read sessions";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT session_id, sip_session_ids, start_time, stop_time, group_id
+             FROM sessions WHERE recording_id = ?1 ORDER BY rowid",
+        )
+        .ctx(OP)?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .ctx(OP)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (session_id, ids, start_time, stop_time, group_id) = row.ctx(OP)?;
+        out.push(SessionView {
+            session_id,
+            sip_session_ids: match ids.as_deref() {
+                Some(text) => parse_json(text, "sessions.sip_session_ids")?,
+                None => Vec::new(),
+            },
+            start_time,
+            stop_time,
+            group_id,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ fn open_configures_and_migrations_are_idempotent() {
             .unwrap();
         cat.schema_version().unwrap()
     };
-    assert_eq!(v1, 2);
+    assert_eq!(v1, 3);
     let cat = Catalogue::open(&path).unwrap();
     assert_eq!(cat.schema_version().unwrap(), v1);
     // Data survives the reopen and the second migration pass.
@@ -218,7 +218,8 @@ fn full_life_cycle_json() {
             "payload_type": 0, "clock_rate": 8000, "port": 20000,
             "file": "/var/rec/r1/1.wav", "channel": 0, "state": "accepted",
             "reject_reason": null, "packets_received": 1500, "packets_lost": 3,
-            "packets_duplicated": 1, "packets_late": 2
+            "packets_duplicated": 1, "packets_late": 2, "jitter_ms": null,
+            "packets_cn": 0, "ssrc_changes": 0, "sample_rate": null
         })
     );
     assert_eq!(streams[1]["packets_received"], 0);

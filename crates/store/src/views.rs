@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::{ChannelMapEntry, RecordingState};
+use crate::{ChannelMapEntry, LinkedRecording, RecordingState};
 
 /// One recording as shown in listings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +30,8 @@ pub struct RecordingSummary {
     pub files: FilesView,
     /// Channels of the stereo file (empty until outputs are set).
     pub channel_map: Vec<ChannelMapEntry>,
+    /// RFC 7865 `<group>` id of the recording, if metadata gave one.
+    pub group_id: Option<String>,
 }
 
 /// A participant in JSON output.
@@ -74,10 +76,24 @@ pub struct RecordingDetail {
     pub warnings: Vec<WarningView>,
     /// Why the recording ended; `None` while active.
     pub end_reason: Option<String>,
+    /// Call timeline in insertion order.
+    pub events: Vec<EventView>,
+    /// RFC 4733 digits by position in the audio.
+    pub dtmf: Vec<DtmfView>,
+    /// RFC 7865 communication sessions from the latest metadata.
+    pub sessions: Vec<SessionView>,
+    /// Other recordings of the same call (REQUIREMENTS A-37).
+    pub linked: Vec<LinkedRecording>,
+    /// The recording's manifest document, if written.
+    pub manifest: Option<serde_json::Value>,
+    /// Arrival time of the last audio packet seen.
+    pub last_audio_at: Option<String>,
+    /// Milliseconds from the INVITE to the first audio packet.
+    pub audio_offset_ms: Option<u64>,
 }
 
 /// A stream in JSON output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StreamView {
     /// SDP `a=label`.
     pub label: String,
@@ -109,6 +125,14 @@ pub struct StreamView {
     pub packets_duplicated: u64,
     /// Late packets.
     pub packets_late: u64,
+    /// RFC 3550 §6.4.1 interarrival jitter in milliseconds, if measured.
+    pub jitter_ms: Option<f64>,
+    /// RFC 3389 comfort-noise packets.
+    pub packets_cn: u64,
+    /// Times the RTP SSRC changed mid-stream.
+    pub ssrc_changes: u64,
+    /// Sample rate of the stored audio file.
+    pub sample_rate: Option<u32>,
 }
 
 /// A stored metadata document in JSON output.
@@ -135,4 +159,51 @@ pub struct WarningView {
     pub at: String,
     /// What happened.
     pub text: String,
+}
+
+/// A call timeline event in JSON output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventView {
+    /// When it happened.
+    pub at: String,
+    /// Event kind (`pause`, `stream_added`, ...).
+    pub kind: String,
+    /// Stream label concerned, if any.
+    pub label: Option<String>,
+    /// Participant concerned, if any.
+    pub participant_id: Option<String>,
+    /// Kind-specific details.
+    pub details: Option<serde_json::Value>,
+}
+
+/// A DTMF digit in JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DtmfView {
+    /// Stream label it arrived on.
+    pub label: String,
+    /// The digit (`0`-`9`, `*`, `#`, `A`-`D`).
+    pub digit: String,
+    /// Offset from the start of the recording's audio.
+    pub position_ms: u64,
+    /// Wall-clock arrival time, if known.
+    pub at: Option<String>,
+    /// Tone duration.
+    pub duration_ms: u32,
+    /// RFC 4733 volume (0-63, in -dBm0), if sent.
+    pub volume: Option<u8>,
+}
+
+/// An RFC 7865 communication session in JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    /// Metadata `session_id`.
+    pub session_id: String,
+    /// `<sipSessionID>` values.
+    pub sip_session_ids: Vec<String>,
+    /// `<start-time>` as received.
+    pub start_time: Option<String>,
+    /// `<stop-time>` as received.
+    pub stop_time: Option<String>,
+    /// `group_ref`, if any.
+    pub group_id: Option<String>,
 }
