@@ -5,14 +5,22 @@
 //! shared REQUIREMENTS (section E); [`resolve`] answers "who sends which
 //! labelled stream"; [`to_xml`] and [`request_snapshot_xml`] write strictly
 //! schema-ordered documents for the SRC simulator and snapshot requests.
+//! [`MetadataState`] keeps one recording session's metadata across updates
+//! (complete snapshots replace it, partial updates merge into it) and reports
+//! each update as timeline [`Change`]s; [`vendor_fields`] gathers the call
+//! facts vendors put in extensions.
 
 mod elements;
 mod error;
+mod merge;
 mod model;
 mod parse;
 mod resolve;
 mod roles;
+mod state;
+mod timeline;
 mod timestamp;
+mod vendor;
 mod write;
 mod xmlutil;
 
@@ -26,5 +34,8 @@ pub use model::{
 };
 pub use parse::{Parsed, parse, parse_request_snapshot};
 pub use resolve::{Resolution, ResolvedParticipant, Role, resolve};
+pub use state::{ApplyOutcome, MAX_ELEMENTS, MergeError, MetadataState};
+pub use timeline::Change;
 pub use timestamp::Timestamp;
+pub use vendor::{VendorFields, vendor_fields};
 pub use write::{request_snapshot_xml, to_xml};

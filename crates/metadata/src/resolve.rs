@@ -58,6 +58,11 @@ struct Acc {
 
 /// Resolves one document (apply partial updates onto a snapshot first to resolve a whole call).
 pub fn resolve(m: &Metadata) -> Resolution {
+    resolve_opts(m, true)
+}
+
+/// [`resolve`], with the E-83 document-order guess allowed only when `infer`.
+pub(crate) fn resolve_opts(m: &Metadata, infer: bool) -> Resolution {
     let mut warnings = Warnings::default();
     let mut accs: Vec<Acc> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -98,7 +103,7 @@ pub fn resolve(m: &Metadata) -> Resolution {
     let any_send_info = accs
         .iter()
         .any(|a| !a.send.is_empty() || !a.recv.is_empty());
-    let inferred = !any_send_info && !accs.is_empty() && !m.streams.is_empty();
+    let inferred = infer && !any_send_info && !accs.is_empty() && !m.streams.is_empty();
     if inferred {
         warnings.push(format!(
             "no participant-stream association: {} participant(s) mapped to {} stream(s) by document order",

@@ -68,7 +68,7 @@ pub(crate) fn assign(m: &Metadata, ps: &mut [ResolvedParticipant], w: &mut Warni
 }
 
 /// Every extension in the document, wherever it sits.
-fn all_extensions(m: &Metadata) -> Vec<&Extension> {
+pub(crate) fn all_extensions(m: &Metadata) -> Vec<&Extension> {
     let mut v: Vec<&Extension> = m.extensions.iter().collect();
     v.extend(m.groups.iter().flat_map(|g| &g.extensions));
     v.extend(m.sessions.iter().flat_map(|s| &s.extensions));
@@ -93,7 +93,7 @@ fn all_extensions(m: &Metadata) -> Vec<&Extension> {
 }
 
 /// "extension:<element>", looking through the `extensiondata` wrapper.
-fn source(e: &Extension, path: &str) -> String {
+pub(crate) fn source(e: &Extension, path: &str) -> String {
     let name = if fold(&e.name) == "extensiondata" {
         path.split('/').next().unwrap_or(&e.name)
     } else {

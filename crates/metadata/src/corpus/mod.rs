@@ -1,6 +1,7 @@
 //! One test per metadata document of the shared corpus (RFC examples and vendor
 //! captures): participants, AORs, names, the labels they send, datamode.
 
+mod flows;
 mod rfc;
 mod vendor;
 
