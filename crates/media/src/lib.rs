@@ -6,8 +6,10 @@
 //! writes to any caller-supplied `Write + Seek`.
 
 pub mod analysis;
+pub mod dtmf;
 pub mod g711;
 pub mod interleave;
+pub mod rtcp;
 pub mod rtp;
 mod seq;
 pub mod timeline;
@@ -15,7 +17,11 @@ pub mod wav;
 
 pub use analysis::{dominant_frequency, tone};
 pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
+pub use dtmf::{DtmfError, DtmfEvent, DtmfTracker, TelephoneEvent, parse_telephone_events};
 pub use interleave::Interleaver;
+pub use rtcp::{
+    ReportBlock, RtcpError, RtcpPacket, SenderReport, build_receiver_report, parse_rtcp,
+};
 pub use rtp::{RtpError, RtpPacket, parse_rtp, write_rtp};
 pub use timeline::{PushOutcome, StreamStats, StreamTimeline, TimelineConfig, position_at};
 pub use wav::{WavData, WavError, WavWriter, read_wav};
