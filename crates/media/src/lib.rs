@@ -6,6 +6,8 @@
 //! writes to any caller-supplied `Write + Seek`.
 
 pub mod analysis;
+pub mod codec;
+pub mod drift;
 pub mod dtmf;
 pub mod g711;
 pub mod interleave;
@@ -16,8 +18,10 @@ pub mod timeline;
 pub mod wav;
 
 pub use analysis::{dominant_frequency, tone};
-pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
+pub use codec::{CodecError, CodecKind, CodecSpec, Decoder, Encoder, TickRatio, supported_codecs};
+pub use drift::{ClockMapper, Mapping, MappingSource, NtpSync};
 pub use dtmf::{DtmfError, DtmfEvent, DtmfTracker, TelephoneEvent, parse_telephone_events};
+pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
 pub use interleave::Interleaver;
 pub use rtcp::{
     ReportBlock, RtcpError, RtcpPacket, SenderReport, build_receiver_report, parse_rtcp,
