@@ -130,7 +130,9 @@ impl DtmfTracker {
     fn extend(&mut self, ts: u32) -> i64 {
         let ext = match self.last_ts {
             None => i64::from(ts),
-            Some((last, last_ext)) => last_ext.saturating_add(i64::from(ts.wrapping_sub(last) as i32)),
+            Some((last, last_ext)) => {
+                last_ext.saturating_add(i64::from(ts.wrapping_sub(last) as i32))
+            }
         };
         self.last_ts = Some((ts, ext));
         ext

@@ -47,7 +47,13 @@ fn key_press(
     for r in 0..3 {
         if !drop.contains(&idx) {
             let p = block(event, true, 10, total);
-            out.extend(feed(t, arrival0 + u64::from(total) + r * 400, idx == 0, ts, &p));
+            out.extend(feed(
+                t,
+                arrival0 + u64::from(total) + r * 400,
+                idx == 0,
+                ts,
+                &p,
+            ));
         }
         idx += 1;
     }
@@ -77,7 +83,10 @@ fn parses_blocks_and_rejects_bad_lengths() {
         ]
     );
     // The R bit is ignored.
-    assert_eq!(parse_telephone_events(&[1, 0x40 | 3, 0, 1]).unwrap()[0].volume, 3);
+    assert_eq!(
+        parse_telephone_events(&[1, 0x40 | 3, 0, 1]).unwrap()[0].volume,
+        3
+    );
     for bad in [0usize, 1, 3, 5, 7] {
         assert_eq!(
             parse_telephone_events(&p[..bad.min(p.len())]),
@@ -130,9 +139,15 @@ fn all_end_packets_lost_reported_at_next_event_and_finish() {
     assert!(ev.is_empty(), "{ev:?}");
     let ev = key_press(&mut t, 2, 4000, 4000, 800, &[4]);
     assert_eq!(ev.len(), 2);
-    assert_eq!((ev[0].digit, ev[0].end_seen, ev[0].start), ('1', false, 800));
+    assert_eq!(
+        (ev[0].digit, ev[0].end_seen, ev[0].start),
+        ('1', false, 800)
+    );
     assert_eq!(ev[0].duration_ms, 100); // last update reported 800 units
-    assert_eq!((ev[1].digit, ev[1].end_seen, ev[1].start), ('2', true, 4000));
+    assert_eq!(
+        (ev[1].digit, ev[1].end_seen, ev[1].start),
+        ('2', true, 4000)
+    );
     // A third press whose ends never come is flushed by finish().
     assert!(key_press(&mut t, 11, 9000, 9000, 1200, &[2, 3, 4]).is_empty());
     let last = t.finish().unwrap();
@@ -170,8 +185,14 @@ fn packed_events_start_where_the_previous_ended() {
     p.extend_from_slice(&block(2, true, 10, 400));
     let ev = feed(&mut t, 1500, true, 1000, &p);
     assert_eq!(ev.len(), 2);
-    assert_eq!((ev[0].digit, ev[0].start, ev[0].duration_ms), ('1', 1000, 100));
-    assert_eq!((ev[1].digit, ev[1].start, ev[1].duration_ms), ('2', 1800, 50));
+    assert_eq!(
+        (ev[0].digit, ev[0].start, ev[0].duration_ms),
+        ('1', 1000, 100)
+    );
+    assert_eq!(
+        (ev[1].digit, ev[1].start, ev[1].duration_ms),
+        ('2', 1800, 50)
+    );
     // Retransmission of the same packed packet reports nothing new.
     assert!(feed(&mut t, 1600, true, 1000, &p).is_empty());
 }
@@ -183,9 +204,21 @@ fn long_event_segments_add_up() {
     let mut ev = feed(&mut t, 400, true, 0, &block(4, false, 10, 400));
     ev.extend(feed(&mut t, 65_535, false, 0, &block(4, false, 10, 0xFFFF)));
     // Second segment starts at 0xFFFF, no marker.
-    ev.extend(feed(&mut t, 66_000, false, 0xFFFF, &block(4, false, 10, 400)));
+    ev.extend(feed(
+        &mut t,
+        66_000,
+        false,
+        0xFFFF,
+        &block(4, false, 10, 400),
+    ));
     for _ in 0..3 {
-        ev.extend(feed(&mut t, 67_000, false, 0xFFFF, &block(4, true, 10, 1000)));
+        ev.extend(feed(
+            &mut t,
+            67_000,
+            false,
+            0xFFFF,
+            &block(4, true, 10, 1000),
+        ));
     }
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0].start, 0);

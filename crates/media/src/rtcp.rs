@@ -101,7 +101,9 @@ pub enum RtcpPacket {
 }
 
 fn be_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_be_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn report_blocks(body: &[u8], count: usize, pt: u8) -> Result<Vec<ReportBlock>, RtcpError> {
@@ -203,9 +205,7 @@ pub fn parse_rtcp(buf: &[u8]) -> Result<Vec<RtcpPacket>, RtcpError> {
     let mut out = Vec::new();
     let mut at = 0usize;
     while at < buf.len() {
-        let head = buf
-            .get(at..at + 4)
-            .ok_or(RtcpError::TruncatedHeader(at))?;
+        let head = buf.get(at..at + 4).ok_or(RtcpError::TruncatedHeader(at))?;
         let (b0, pt) = (head[0], head[1]);
         if b0 >> 6 != 2 {
             return Err(RtcpError::BadVersion(b0 >> 6));

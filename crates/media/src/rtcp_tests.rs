@@ -35,7 +35,10 @@ fn parses_sr_sdes_bye_compound() {
     };
     assert_eq!(sr.ssrc, 0x1111_2222);
     assert_eq!(sr.ntp, 0xE8A0_0000_8000_0000);
-    assert_eq!((sr.rtp_ts, sr.packet_count, sr.octet_count), (160_000, 500, 80_000));
+    assert_eq!(
+        (sr.rtp_ts, sr.packet_count, sr.octet_count),
+        (160_000, 500, 80_000)
+    );
     assert_eq!(
         sr.reports,
         vec![ReportBlock {
@@ -91,7 +94,10 @@ fn receiver_report_round_trip() {
         assert_eq!(reports[0].lsr, 0x1234_5678);
         assert_eq!(reports[0].dlsr, 98_304);
         assert_eq!(reports[1], blocks[1]);
-        assert_eq!(p[1], RtcpPacket::Sdes(vec![(0xCAFE, Some(cname.to_string()))]));
+        assert_eq!(
+            p[1],
+            RtcpPacket::Sdes(vec![(0xCAFE, Some(cname.to_string()))])
+        );
     }
     let empty = build_receiver_report(1, "x", &[]).unwrap();
     assert_eq!(&empty[..8], &[0x80, 201, 0, 1, 0, 0, 0, 1]);
