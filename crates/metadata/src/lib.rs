@@ -10,6 +10,7 @@
 //! each update as timeline [`Change`]s; [`vendor_fields`] gathers the call
 //! facts vendors put in extensions.
 
+mod change;
 mod elements;
 mod error;
 mod merge;
@@ -27,6 +28,7 @@ mod xmlutil;
 #[cfg(test)]
 mod corpus;
 
+pub use change::Change;
 pub use error::{MetadataError, Warning};
 pub use model::{
     DataMode, Dialect, Extension, Group, Metadata, NameId, Participant, ParticipantSessionAssoc,
@@ -35,7 +37,6 @@ pub use model::{
 pub use parse::{Parsed, parse, parse_request_snapshot};
 pub use resolve::{Resolution, ResolvedParticipant, Role, resolve};
 pub use state::{ApplyOutcome, MAX_ELEMENTS, MergeError, MetadataState};
-pub use timeline::Change;
 pub use timestamp::Timestamp;
 pub use vendor::{VendorFields, vendor_fields};
 pub use write::{request_snapshot_xml, to_xml};

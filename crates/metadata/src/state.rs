@@ -4,11 +4,12 @@
 //! Sans-IO: the caller passes the receive time (E-91 prefers SRS receive time
 //! over the SRC's clock for ordering).
 
+use crate::change::Change;
 use crate::error::Warning;
 use crate::merge::{merge_partial, unknown_refs};
 use crate::model::{DataMode, Metadata};
 use crate::resolve::{Resolution, resolve_opts};
-use crate::timeline::{Change, View, diff};
+use crate::timeline::{View, diff};
 
 /// Bound on each element list of the merged state, so a stream of hostile
 /// partial updates cannot grow it without end.
@@ -194,3 +195,7 @@ fn check_limits(m: &Metadata) -> Result<(), MergeError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

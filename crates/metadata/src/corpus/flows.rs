@@ -10,13 +10,13 @@ fn doc(rel: &str) -> Metadata {
 }
 
 /// Applies a corpus file; `names` maps participant-id prefixes to readable names.
-fn step(st: &mut MetadataState, rel: &str, at: i64) -> ApplyOutcome {
+pub(super) fn step(st: &mut MetadataState, rel: &str, at: i64) -> ApplyOutcome {
     st.apply(&doc(&format!("rfc/{rel}")), at)
         .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// One line per change: `send- alice 97`, `join carol sip:..`, `cs+ hVpd`.
-fn lines(o: &ApplyOutcome, names: &[(&str, &str)]) -> Vec<String> {
+pub(super) fn lines(o: &ApplyOutcome, names: &[(&str, &str)]) -> Vec<String> {
     let who = |id: &str| {
         names
             .iter()
@@ -72,10 +72,10 @@ fn lines(o: &ApplyOutcome, names: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
-const AB: &[(&str, &str)] = &[("srfB", "alice"), ("zSfP", "bob"), ("Atnm", "carol")];
+pub(super) const AB: &[(&str, &str)] = &[("srfB", "alice"), ("zSfP", "bob"), ("Atnm", "carol")];
 
 /// (id prefix, sends, receives) of `resolve_now`.
-fn now(st: &MetadataState) -> Vec<(String, Vec<String>, Vec<String>)> {
+pub(super) fn now(st: &MetadataState) -> Vec<(String, Vec<String>, Vec<String>)> {
     st.resolve_now()
         .participants
         .into_iter()
@@ -83,11 +83,11 @@ fn now(st: &MetadataState) -> Vec<(String, Vec<String>, Vec<String>)> {
         .collect()
 }
 
-fn v(s: &[&str]) -> Vec<String> {
+pub(super) fn v(s: &[&str]) -> Vec<String> {
     s.iter().map(|x| (*x).to_string()).collect()
 }
 
-fn basic(st: &mut MetadataState) {
+pub(super) fn basic(st: &mut MetadataState) {
     let o = step(st, "rfc8068-3.2.1-basic-metadata.xml", 1_000);
     assert_eq!(
         lines(&o, AB),
@@ -117,7 +117,7 @@ fn basic(st: &mut MetadataState) {
 }
 
 /// Every participant of a two-party call stops and leaves, the CS ends.
-const CALL_ENDS: &[&str] = &[
+pub(super) const CALL_ENDS: &[&str] = &[
     "send- alice 97",
     "send- alice 96",
     "send- bob 98",
@@ -347,122 +347,4 @@ fn rfc8068_stop_time_alone_disassociates_everyone() {
             .map(|t| t.raw.as_str())
             == Some("2010-12-16T23:45:00Z"))
     );
-}
-
-#[test]
-fn rfc8068_mixing_hold_resume_join_drop() {
-    let mut st = MetadataState::new();
-    let o = step(&mut st, "rfc8068-3.3.1-mixing-metadata.xml", 1_000);
-    assert_eq!(
-        lines(&o, AB),
-        [
-            "cs+ hVpd",
-            "sipids hVpd fa3b,ca71",
-            "stream+ 96",
-            "join alice sip:alice@atlanta.com",
-            "join bob sip:bob@biloxy.com",
-            "send+ alice 96",
-            "send+ bob 96",
-            "recv+ alice 96",
-            "recv+ bob 96",
-        ]
-    );
-    let o = step(&mut st, "rfc8068-3.3.2-mixing-hold-metadata.xml", 2_000);
-    assert_eq!(lines(&o, AB), ["send- alice 96", "recv- bob 96"]);
-    let o = step(&mut st, "rfc8068-3.3.2-mixing-resume-metadata.xml", 3_000);
-    assert_eq!(lines(&o, AB), ["send+ alice 96", "recv+ bob 96"]);
-    let o = step(&mut st, "rfc8068-3.3.3-join-metadata.xml", 4_000);
-    assert_eq!(
-        lines(&o, AB),
-        [
-            "sipids hVpd fa3b,ca71,497c",
-            "join carol sip:carol@example.com",
-            "send+ carol 96",
-            "recv+ carol 96",
-        ]
-    );
-    assert!(!o.needs_snapshot && o.warnings.is_empty(), "{o:?}");
-    let o = step(&mut st, "rfc8068-3.3.3-drop-metadata.xml", 5_000);
-    assert_eq!(
-        lines(&o, AB),
-        [
-            "send- alice 96",
-            "recv- alice 96",
-            "left alice",
-            "sipids hVpd ca71,497c",
-        ]
-    );
-    // E-101 (b): the list was replaced, not appended to.
-    assert_eq!(st.current().sessions[0].sip_session_ids.len(), 2);
-    let ids: Vec<_> = now(&st)
-        .into_iter()
-        .filter(|(_, s, _)| !s.is_empty())
-        .map(|(p, _, _)| p)
-        .collect();
-    assert_eq!(ids, ["zSfP", "Atnm"]);
-}
-
-#[test]
-fn rfc8068_turret_two_sessions_one_stream() {
-    let names = &[("srfB", "alice"), ("zSfP", "bob"), ("EiXG", "carol")];
-    let mut st = MetadataState::new();
-    let o = step(&mut st, "rfc8068-3.5-turret-metadata.xml", 1_000);
-    assert_eq!(
-        lines(&o, names),
-        [
-            "group+ 7+OT",
-            "cs+ hVpd",
-            "cs+ e637",
-            "group-ref hVpd 7+OT",
-            "sipids hVpd fa3b,ca71,497c",
-            "group-ref e637 7+OT",
-            "sipids e637 ae10,33c7,fd69",
-            "stream+ 96",
-            "join alice sip:alice@atlanta.com",
-            "join bob sip:Bob@biloxy.com",
-            "join carol sip:Carol@example.com",
-            "send+ alice 96",
-            "send+ bob 96",
-            "send+ carol 96",
-            "recv+ alice 96",
-            "recv+ bob 96",
-            "recv+ carol 96",
-        ]
-    );
-    // CS2 ends: Carol leaves; Bob stays, he is still in CS1. The mixed stream
-    // belongs to CS1 and goes on.
-    let stop = parse(
-        b"<recording xmlns='urn:ietf:params:xml:ns:recording:1'><datamode>partial</datamode>\
-          <session session_id='e6370VVGEeWAG6886p18uA=='><stop-time>2010-12-16T23:50:07Z</stop-time></session></recording>",
-    )
-    .unwrap()
-    .metadata;
-    let o = st.apply(&stop, 2_000).unwrap();
-    assert_eq!(
-        lines(&o, names),
-        ["send- carol 96", "recv- carol 96", "left carol", "cs- e637"]
-    );
-}
-
-#[test]
-fn partial_before_complete_then_snapshot() {
-    let mut st = MetadataState::new();
-    let o = step(&mut st, "rfc8068-3.2.2-hold-metadata.xml", 1_000);
-    assert!(o.needs_snapshot && !st.has_snapshot());
-    assert!(o.warnings[0].0.contains("before any complete snapshot"));
-    // Both participants and the two streams they name are unknown.
-    assert_eq!(o.warnings.len(), 1 + 2 + 2, "{:?}", o.warnings);
-    assert!(o.warnings[1].0.contains("participant \"srfB"));
-    assert_eq!(lines(&o, AB)[..2], ["join alice -", "join bob -"]);
-    assert_eq!(st.current().datamode, DataMode::Partial);
-    // A second partial still lacks a base.
-    let o = step(&mut st, "rfc8068-3.2.2-resume-metadata.xml", 2_000);
-    assert!(o.needs_snapshot);
-    // The snapshot becomes the base; the next partial needs nothing.
-    let o = step(&mut st, "rfc8068-3.2.1-basic-metadata.xml", 3_000);
-    assert!(!o.needs_snapshot && st.has_snapshot());
-    assert!(lines(&o, AB).contains(&"stream+ 96".to_string()));
-    let o = step(&mut st, "rfc8068-3.2.2-hold-metadata.xml", 4_000);
-    assert!(!o.needs_snapshot && o.warnings.is_empty());
-    assert_eq!(st.current().datamode, DataMode::Complete);
 }

@@ -2,8 +2,10 @@
 //! captures): participants, AORs, names, the labels they send, datamode.
 
 mod flows;
+mod flows_mixing;
 mod rfc;
 mod vendor;
+mod vendor_fields;
 
 use crate::{DataMode, Parsed, Resolution, Role, parse, resolve, to_xml};
 
