@@ -122,3 +122,43 @@ fn partial_before_complete_then_snapshot() {
     assert!(!o.needs_snapshot && o.warnings.is_empty());
     assert_eq!(st.current().datamode, DataMode::Complete);
 }
+
+/// Every parseable corpus document, applied one after another to one state
+/// (as sent, then forced to partial), never fails or panics, and vendor
+/// fields and both resolutions work on every merged state.
+#[test]
+fn every_corpus_document_applies_in_sequence() {
+    let mut files: Vec<String> = ["rfc", "vendor"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(format!("{CORPUS}{d}"))
+                .unwrap_or_else(|e| panic!("corpus dir {d}: {e}"))
+                .map(move |e| format!("{d}/{}", e.unwrap().file_name().to_string_lossy()))
+        })
+        .collect();
+    files.sort();
+    let mut st = MetadataState::new();
+    let mut applied = 0;
+    for (i, f) in files.iter().enumerate() {
+        let text = read(f);
+        if !text.contains("recording") {
+            continue;
+        }
+        let Ok(p) = std::panic::catch_unwind(|| extract(&text).to_string()) else {
+            continue;
+        };
+        let Ok(parsed) = parse(p.as_bytes()) else {
+            continue;
+        };
+        let mut m = parsed.metadata;
+        let at = i64::try_from(i).unwrap() * 1000;
+        st.apply(&m, at).unwrap_or_else(|e| panic!("{f}: {e}"));
+        m.datamode = DataMode::Partial;
+        st.apply(&m, at + 1).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let _ = crate::vendor_fields(st.current());
+        let _ = st.resolve_now();
+        let _ = resolve(st.current());
+        applied += 1;
+    }
+    assert!(applied >= 25, "only {applied} corpus documents applied");
+}
