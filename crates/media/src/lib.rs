@@ -11,6 +11,7 @@ pub mod drift;
 pub mod dtmf;
 pub mod g711;
 pub mod interleave;
+pub mod ogg_opus;
 pub mod rtcp;
 pub mod rtp;
 mod seq;
@@ -23,6 +24,7 @@ pub use drift::{ClockMapper, Mapping, MappingSource, NtpSync};
 pub use dtmf::{DtmfError, DtmfEvent, DtmfTracker, TelephoneEvent, parse_telephone_events};
 pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
 pub use interleave::Interleaver;
+pub use ogg_opus::{OggOpusError, OggOpusWriter};
 pub use rtcp::{
     ReportBlock, RtcpError, RtcpPacket, SenderReport, build_receiver_report, parse_rtcp,
 };
