@@ -5,7 +5,12 @@
 //! its initial value is random). Samples sit in a fixed ring until the reorder window has
 //! passed; then they are emitted as contiguous runs, gaps filled with zeros. The ring is
 //! allocated once in [`StreamTimeline::new`]; `push`, `drain` and `finish` never allocate.
+//!
+//! The axis is in OUTPUT samples (the decoded PCM rate), not RTP ticks: each packet's
+//! timestamp is mapped through its decoder's [`TickRatio`] (G.722: 1 tick = 2 samples,
+//! RFC 3551 §4.5.2; Opus decoded at 16 kHz: 3 ticks = 1 sample, RFC 7587 §4.1).
 
+use crate::codec::{Decoder, TickRatio};
 use crate::g711::Codec;
 use crate::rtp::RtpPacket;
 use crate::seq::{SeqTracker, SeqVerdict};
@@ -22,7 +27,8 @@ pub fn position_at(recording_start: Instant, now: Instant, clock_rate: u32) -> u
 /// Sizing and policy of one stream's timeline, all in samples at `clock_rate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimelineConfig {
-    /// RTP clock rate of the codec; also the unit of the recording axis.
+    /// Rate of the recording axis: the decoders' output sample rate
+    /// ([`crate::CodecSpec::sample_rate`]; equal to the RTP clock for G.711).
     pub clock_rate: u32,
     /// How long samples wait for reordered packets before being emitted (default 100 ms).
     pub reorder_window: u32,
@@ -66,9 +72,21 @@ pub enum PushOutcome {
     Overflow,
     /// Large sequence jump awaiting confirmation by the next packet (RFC 3550 A.1); dropped.
     SequenceJump,
-    /// The codec's clock rate differs from the timeline's; dropped.
+    /// The decoder's output sample rate differs from the timeline's; dropped.
     ClockMismatch,
+    /// Comfort noise (RFC 3389): counted as received, its time stays silent.
+    ComfortNoise,
+    /// Not audio (telephone-event, RFC 4733): the sequence number is noted so it is not
+    /// counted lost, nothing is decoded or placed. Callers normally filter these out.
+    NotAudio,
+    /// The payload could not be decoded (malformed for its codec); its time stays silent.
+    Undecodable,
 }
+
+/// Longest gap (ms) filled by codec concealment after a loss; longer gaps stay silent.
+const MAX_CONCEAL_MS: u32 = 120;
+/// Largest packet (ms) that may straddle the ring's end (decoded via the scratch buffer).
+const MAX_WRAPPED_PACKET_MS: u32 = 300;
 
 /// Reception statistics of one stream (RFC 3550 §6.4.1 / appendix A.3, A.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,8 +109,11 @@ pub struct StreamStats {
     pub ssrc: Option<u32>,
     /// Times the anchor moved after the first packet.
     pub reanchors: u64,
-    /// Packets dropped by [`PushOutcome::Overflow`] or [`PushOutcome::SequenceJump`].
+    /// Packets dropped by [`PushOutcome::Overflow`], [`PushOutcome::SequenceJump`] or
+    /// [`PushOutcome::Undecodable`].
     pub dropped: u64,
+    /// Output samples synthesised by codec packet loss concealment.
+    pub concealed_samples: u64,
 }
 
 /// One stream's reorder ring and timing state (about 16 KiB at 8 kHz with defaults).
@@ -100,14 +121,20 @@ pub struct StreamStats {
 pub struct StreamTimeline {
     config: TimelineConfig,
     ring: Box<[i16]>,
+    /// Decode target for a packet straddling the ring's end (allocated once).
+    scratch: Box<[i16]>,
     /// Next position to emit; everything before it is final.
     emitted: u64,
     /// End of the furthest sample written.
     high: u64,
     ssrc: Option<u32>,
     seq: SeqTracker,
-    /// Recording position of extended timestamp 0; `None` before the first packet.
+    /// Recording position (samples) of extended timestamp 0; `None` before the first packet.
     anchor: Option<i64>,
+    /// Extended sequence number and end position of the newest audio packet (for PLC).
+    newest_seq: Option<i64>,
+    newest_end: u64,
+    concealed: u64,
     /// Timestamp of the newest packet and its extended value (for wrap handling).
     ref_ts: u32,
     ref_ext_ts: i64,
@@ -126,11 +153,15 @@ impl StreamTimeline {
         StreamTimeline {
             config,
             ring: vec![0i16; cap].into_boxed_slice(),
+            scratch: vec![0i16; cap.min(wrapped_packet_max(config.clock_rate))].into_boxed_slice(),
             emitted: 0,
             high: 0,
             ssrc: None,
             seq: SeqTracker::new(),
             anchor: None,
+            newest_seq: None,
+            newest_end: 0,
+            concealed: 0,
             ref_ts: 0,
             ref_ext_ts: 0,
             late_run_since: None,
@@ -156,12 +187,35 @@ impl StreamTimeline {
         self.high
     }
 
-    /// Places one packet. `arrival` is its arrival time as a sample position on the
-    /// recording's axis. Decodes straight into the ring; never allocates.
+    /// Places one G.711 packet (compatibility path: same as [`StreamTimeline::push_with`]
+    /// with a stateless G.711 [`Decoder`], which costs nothing to create).
     pub fn push(&mut self, arrival: u64, packet: &RtpPacket<'_>, codec: Codec) -> PushOutcome {
-        if codec.clock_rate() != self.config.clock_rate {
+        self.push_with(arrival, packet, &mut Decoder::from(codec))
+    }
+
+    /// Places one packet. `arrival` is its arrival time as a sample position on the
+    /// recording's axis; `decoder` is this stream's decoder for the packet's payload type
+    /// (the caller keeps one per payload type, so a mid-stream PCMU -> PCMA switch works).
+    /// Decodes straight into the ring; never allocates.
+    pub fn push_with(
+        &mut self,
+        arrival: u64,
+        packet: &RtpPacket<'_>,
+        decoder: &mut Decoder,
+    ) -> PushOutcome {
+        let spec = *decoder.spec();
+        if spec.kind == crate::codec::CodecKind::TelephoneEvent {
+            // Same SSRC and sequence space as the audio (RFC 4733 §2.1): note the number so
+            // it is not counted lost, but never decode or place it.
+            if self.ssrc == Some(packet.ssrc) {
+                let _ = self.seq.observe(packet.sequence);
+            }
+            return PushOutcome::NotAudio;
+        }
+        if decoder.is_audio() && spec.sample_rate != self.config.clock_rate {
             return PushOutcome::ClockMismatch;
         }
+        let ratio = TickRatio::new(self.config.clock_rate, spec.rtp_clock);
         // RFC 3550 §8.2: a new SSRC is a new source with its own sequence and timing.
         let mut new_epoch = self.anchor.is_none();
         if self.ssrc != Some(packet.ssrc) {
@@ -171,7 +225,7 @@ impl StreamTimeline {
             }
             self.ssrc = Some(packet.ssrc);
         }
-        let newest = match self.seq.observe(packet.sequence) {
+        let (seq_ext, newest) = match self.seq.observe(packet.sequence) {
             SeqVerdict::Duplicate => {
                 self.duplicates = self.duplicates.saturating_add(1);
                 return PushOutcome::Duplicate;
@@ -180,19 +234,21 @@ impl StreamTimeline {
                 self.dropped = self.dropped.saturating_add(1);
                 return PushOutcome::SequenceJump;
             }
-            SeqVerdict::Restarted { .. } => {
+            SeqVerdict::Restarted { ext } => {
                 new_epoch = true;
-                true
+                (ext, true)
             }
-            SeqVerdict::Fresh { newest, .. } => newest,
+            SeqVerdict::Fresh { ext, newest } => (ext, newest),
         };
-        let samples = codec.samples_in(packet.payload.len()) as u64;
+        let decoded = decoder.samples_in(packet.payload);
+        let samples = decoded.as_ref().map_or(0, |&n| n as u64);
         let arrival_i = i64::try_from(arrival).unwrap_or(i64::MAX);
 
         let (ext_ts, mut outcome) = if new_epoch {
             let first = self.anchor.is_none();
             self.ref_ts = packet.timestamp;
             self.ref_ext_ts = 0;
+            self.newest_seq = None;
             self.reanchor(arrival, 0);
             let outcome = if first {
                 PushOutcome::Accepted
@@ -210,36 +266,111 @@ impl StreamTimeline {
             }
             (ext_ts, PushOutcome::Accepted)
         };
+        let ext_pos = ratio.to_samples(ext_ts);
 
         if newest
             && outcome == PushOutcome::Accepted
-            && self.needs_reanchor(arrival, ext_ts, samples)
+            && self.needs_reanchor(arrival, ext_pos, samples)
             // A giant payload, or a caller that stopped draining, would not fit even after
             // re-anchoring: do not disturb the mapping (or clear pending audio) for it.
             && self.fits(arrival.max(self.emitted), samples)
         {
-            self.reanchor(arrival, ext_ts);
+            self.reanchor(arrival, ext_pos);
+            self.newest_seq = None;
             outcome = PushOutcome::Reanchored;
         }
         if outcome == PushOutcome::Reanchored {
             self.seq.reset_transit();
         }
-        self.seq.update_jitter(arrival_i, ext_ts);
+        // A.8 jitter is in timestamp units: bring the arrival to the RTP clock.
+        self.seq.update_jitter(ratio.to_ticks(arrival_i), ext_ts);
 
-        let pos = self.anchor.unwrap_or(0).saturating_add(ext_ts);
+        let pos = self.anchor.unwrap_or(0).saturating_add(ext_pos);
         let Ok(pos) = u64::try_from(pos) else {
             return self.count_late();
         };
         if pos < self.emitted {
             return self.count_late();
         }
+        if !decoder.is_audio() {
+            // RFC 3389: the time until the next packet is (comfort) silence, already zeros.
+            self.note_newest(newest, seq_ext, pos);
+            return PushOutcome::ComfortNoise;
+        }
+        let Ok(n) = decoded else {
+            self.dropped = self.dropped.saturating_add(1);
+            return PushOutcome::Undecodable;
+        };
         if !self.fits(pos, samples) {
             self.dropped = self.dropped.saturating_add(1);
             return PushOutcome::Overflow;
         }
-        self.write(pos, packet.payload, codec);
-        self.high = self.high.max(pos.saturating_add(samples));
+        if newest {
+            self.conceal_gap(seq_ext, pos, packet.payload, decoder);
+        }
+        if !self.put(pos, n, |dst| decoder.decode(packet.payload, dst).ok()) {
+            self.dropped = self.dropped.saturating_add(1);
+            return PushOutcome::Undecodable;
+        }
+        let end = pos.saturating_add(samples);
+        self.note_newest(newest, seq_ext, end);
+        self.high = self.high.max(end);
         outcome
+    }
+
+    fn note_newest(&mut self, newest: bool, seq_ext: i64, end: u64) {
+        if newest {
+            self.newest_seq = Some(seq_ext);
+            self.newest_end = end;
+        }
+    }
+
+    /// After a sequence gap (packets lost, not DTX: RFC 3551 §4.1), fills the silence
+    /// between the previous newest packet and this one with the codec's concealment
+    /// (Opus FEC from this packet, else PLC). A late arrival of a lost packet overwrites it.
+    fn conceal_gap(&mut self, seq_ext: i64, pos: u64, payload: &[u8], decoder: &mut Decoder) {
+        let Some(prev) = self.newest_seq else { return };
+        if !decoder.has_plc() || seq_ext.saturating_sub(prev) <= 1 {
+            return;
+        }
+        let from = self.newest_end.max(self.emitted);
+        let max = u64::from(self.config.clock_rate / 1000 * MAX_CONCEAL_MS);
+        let len = pos.saturating_sub(from).min(max);
+        let Ok(n) = usize::try_from(len) else { return };
+        // Conceal the samples just before this packet: the start of a long gap stays silent.
+        let from = pos.saturating_sub(len);
+        if n == 0 || !self.fits(from, len) {
+            return;
+        }
+        if self.put(from, n, |dst| Some(decoder.recover(payload, n, dst))) {
+            self.concealed = self.concealed.saturating_add(len);
+            self.high = self.high.max(pos);
+        }
+    }
+
+    /// Lets `fill` write `n` samples at ring position `pos`: in place when contiguous, else
+    /// through the scratch buffer split across the ring's end. False if `fill` failed.
+    fn put(&mut self, pos: u64, n: usize, fill: impl FnOnce(&mut [i16]) -> Option<usize>) -> bool {
+        let cap = self.ring.len() as u64;
+        let idx = usize::try_from(pos % cap).unwrap_or(0);
+        if let Some(dst) = self.ring.get_mut(idx..idx.saturating_add(n)) {
+            return fill(dst).is_some();
+        }
+        let Some(tmp) = self.scratch.get_mut(..n) else {
+            return false;
+        };
+        if fill(tmp).is_none() {
+            return false;
+        }
+        let room = self.ring.len().saturating_sub(idx);
+        let (head, tail) = tmp.split_at(room.min(n));
+        if let Some(dst) = self.ring.get_mut(idx..) {
+            dst.copy_from_slice(head);
+        }
+        if let Some(dst) = self.ring.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+        }
+        true
     }
 
     fn count_late(&mut self) -> PushOutcome {
@@ -248,8 +379,8 @@ impl StreamTimeline {
     }
 
     /// Whether a newest packet says the mapping is wrong (see [`PushOutcome::Reanchored`]).
-    fn needs_reanchor(&mut self, arrival: u64, ext_ts: i64, samples: u64) -> bool {
-        let pos = self.anchor.unwrap_or(0).saturating_add(ext_ts);
+    fn needs_reanchor(&mut self, arrival: u64, ext_pos: i64, samples: u64) -> bool {
+        let pos = self.anchor.unwrap_or(0).saturating_add(ext_pos);
         let arrival_i = i64::try_from(arrival).unwrap_or(i64::MAX);
         if pos.saturating_sub(arrival_i).unsigned_abs() > u64::from(self.config.max_jump) {
             return true;
@@ -272,8 +403,9 @@ impl StreamTimeline {
         arrival.saturating_sub(since) >= u64::from(self.config.reorder_window)
     }
 
-    /// Moves the anchor so `ext_ts` lands at the arrival (never before the emit point).
-    fn reanchor(&mut self, arrival: u64, ext_ts: i64) {
+    /// Moves the anchor so `ext_pos` (samples) lands at the arrival (never before the emit
+    /// point).
+    fn reanchor(&mut self, arrival: u64, ext_pos: i64) {
         let at = arrival.max(self.emitted);
         if self.anchor.is_some() {
             self.reanchors = self.reanchors.saturating_add(1);
@@ -282,7 +414,7 @@ impl StreamTimeline {
             self.high = self.high.min(at);
         }
         let at = i64::try_from(at).unwrap_or(i64::MAX);
-        self.anchor = Some(at.saturating_sub(ext_ts));
+        self.anchor = Some(at.saturating_sub(ext_pos));
         self.late_run_since = None;
     }
 
@@ -304,18 +436,6 @@ impl StreamTimeline {
     fn fits(&self, pos: u64, samples: u64) -> bool {
         let limit = self.emitted.saturating_add(self.ring.len() as u64);
         pos.checked_add(samples).is_some_and(|end| end <= limit)
-    }
-
-    /// Decodes `payload` into the ring at `pos`, wrapping once if needed.
-    fn write(&mut self, pos: u64, payload: &[u8], codec: Codec) {
-        let cap = self.ring.len() as u64;
-        let idx = usize::try_from(pos % cap).unwrap_or(0);
-        let room = self.ring.len().saturating_sub(idx);
-        let (head, tail) = payload.split_at(payload.len().min(room));
-        if let Some(dst) = self.ring.get_mut(idx..) {
-            codec.decode(head, dst);
-        }
-        codec.decode(tail, &mut self.ring);
     }
 
     /// Emits every sample before `now_pos - reorder_window` as contiguous runs.
@@ -361,10 +481,21 @@ impl StreamTimeline {
             ssrc: self.ssrc,
             reanchors: self.reanchors,
             dropped: self.dropped,
+            concealed_samples: self.concealed,
         }
     }
+}
+
+/// Scratch size: packets up to this many samples may straddle the ring's end.
+fn wrapped_packet_max(clock_rate: u32) -> usize {
+    let n = u64::from(clock_rate) * u64::from(MAX_WRAPPED_PACKET_MS) / 1000;
+    usize::try_from(n.max(1)).unwrap_or(1)
 }
 
 #[cfg(test)]
 #[path = "timeline_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "timeline_codec_tests.rs"]
+mod codec_tests;
