@@ -94,7 +94,11 @@ fn drift_with_60_ms_jitter_within_20_ms() {
         assert!(online <= 20.0, "{ppm} ppm: online error {online} ms");
         assert!(last <= 20.0, "{ppm} ppm: final error {last} ms");
         // Uncorrected, 200 ppm over 10 minutes is 120 ms.
-        assert!((m.mapping().drift_ppm - ppm).abs() < 20.0, "{:?}", m.mapping());
+        assert!(
+            (m.mapping().drift_ppm - ppm).abs() < 20.0,
+            "{:?}",
+            m.mapping()
+        );
     }
 }
 

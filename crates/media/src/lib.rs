@@ -12,6 +12,7 @@ pub mod dtmf;
 pub mod g711;
 pub mod interleave;
 pub mod ogg_opus;
+pub mod repair;
 pub mod rtcp;
 pub mod rtp;
 mod seq;
@@ -25,6 +26,7 @@ pub use dtmf::{DtmfError, DtmfEvent, DtmfTracker, TelephoneEvent, parse_telephon
 pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
 pub use interleave::Interleaver;
 pub use ogg_opus::{OggOpusError, OggOpusWriter};
+pub use repair::{RepairOutcome, repair_wav};
 pub use rtcp::{
     ReportBlock, RtcpError, RtcpPacket, SenderReport, build_receiver_report, parse_rtcp,
 };

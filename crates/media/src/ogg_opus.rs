@@ -158,7 +158,8 @@ impl<W: Write> OggOpusWriter<W> {
         } else {
             (PacketWriteEndInfo::NormalPacket, decoded)
         };
-        self.pages.write_packet(packet, self.serial, info, granule)?;
+        self.pages
+            .write_packet(packet, self.serial, info, granule)?;
         Ok(())
     }
 

@@ -63,7 +63,11 @@ fn two_seconds_of_tone_round_trip_at_each_rate() {
         let audio = &p[2..];
         let last = audio.last().unwrap();
         assert!(last.3, "last packet ends the stream");
-        assert_eq!(last.1, u64::from(pre_skip) + 96_000, "final granule at {rate}");
+        assert_eq!(
+            last.1,
+            u64::from(pre_skip) + 96_000,
+            "final granule at {rate}"
+        );
         // Pages close at least every second of audio.
         let mut prev = 0u64;
         for (_, g, lp, _) in audio.iter().filter(|x| x.2) {
@@ -74,7 +78,10 @@ fn two_seconds_of_tone_round_trip_at_each_rate() {
         let pcm = decode(audio, usize::from(pre_skip), last.1);
         assert_eq!(pcm.len(), 96_000);
         let f = dominant_frequency(&pcm[48_000..60_000], 48_000);
-        assert!((f - freq).abs() < 3.0, "{rate} Hz input: {freq} decoded as {f}");
+        assert!(
+            (f - freq).abs() < 3.0,
+            "{rate} Hz input: {freq} decoded as {f}"
+        );
         // The tone is present right to the end (the encoder delay was flushed).
         let tail = &pcm[pcm.len() - 2400..];
         assert!(tail.iter().any(|s| s.abs() > 2000), "tail of {rate}");
