@@ -3,6 +3,7 @@
 
 /// One thing that happened when an update was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Change {
     /// A communication session group appeared (or was re-associated).
     GroupStarted {
@@ -100,5 +101,20 @@ pub enum Change {
         stream: String,
         /// Stream label, or the stream id when no label is known.
         label: String,
+    },
+    /// A live stream lost its last sender (everyone on it is on hold): the
+    /// label to pause. A mixed stream others still send is not idle.
+    StreamIdle {
+        /// Stream id.
+        id: String,
+        /// Its SDP label, if any.
+        label: Option<String>,
+    },
+    /// A live idle stream got a sender again: the label to resume.
+    StreamActive {
+        /// Stream id.
+        id: String,
+        /// Its SDP label, if any.
+        label: Option<String>,
     },
 }

@@ -68,6 +68,15 @@ fn recv(p: &str, s: &str, l: &str, started: bool) -> Change {
     }
 }
 
+fn idle(id: &str, label: &str, idle: bool) -> Change {
+    let (id, label) = (id.to_string(), Some(label.to_string()));
+    if idle {
+        Change::StreamIdle { id, label }
+    } else {
+        Change::StreamActive { id, label }
+    }
+}
+
 #[test]
 fn empty_stream_assoc_is_inactive_hold() {
     // E-81 / Cisco inactive: neither send nor recv = nothing at all; still present.
@@ -75,7 +84,11 @@ fn empty_stream_assoc_is_inactive_hold() {
     let o = partial(&mut st, "<participantstreamassoc participant_id='a'/>", 10);
     assert_eq!(
         o.changes,
-        [send("a", "x", "1", false), recv("a", "y", "2", false)]
+        [
+            send("a", "x", "1", false),
+            recv("a", "y", "2", false),
+            idle("x", "1", true)
+        ]
     );
     assert!(!o.needs_snapshot && o.warnings.is_empty());
     let o = partial(
@@ -83,7 +96,10 @@ fn empty_stream_assoc_is_inactive_hold() {
         "<participantstreamassoc participant_id='a'><send>x</send></participantstreamassoc>",
         20,
     );
-    assert_eq!(o.changes, [send("a", "x", "1", true)]);
+    assert_eq!(
+        o.changes,
+        [send("a", "x", "1", true), idle("x", "1", false)]
+    );
 }
 
 #[test]
@@ -94,12 +110,19 @@ fn stream_assoc_intervals_close_and_reopen() {
     let o = partial(&mut st, close, 10);
     assert_eq!(
         o.changes,
-        [send("b", "y", "2", false), recv("b", "x", "1", false)]
+        [
+            send("b", "y", "2", false),
+            recv("b", "x", "1", false),
+            idle("y", "2", true)
+        ]
     );
     let reopen = "<participantstreamassoc participant_id='b'><send>y</send>\
                   <associate-time>2020-01-01T00:00:20Z</associate-time></participantstreamassoc>";
     let o = partial(&mut st, reopen, 20);
-    assert_eq!(o.changes, [send("b", "y", "2", true)]);
+    assert_eq!(
+        o.changes,
+        [send("b", "y", "2", true), idle("y", "2", false)]
+    );
     let a = &st.current().participant_stream_assocs[1];
     assert!(a.disassociate_time.is_none() && a.associate_time.is_some());
     assert_eq!(st.current().participant_stream_assocs.len(), 2);
@@ -119,7 +142,8 @@ fn participant_leaves_and_rejoins() {
         [
             send("b", "y", "2", false),
             recv("b", "x", "1", false),
-            Change::ParticipantLeft { id: "b".into() }
+            Change::ParticipantLeft { id: "b".into() },
+            idle("y", "2", true)
         ]
     );
     // A new interval: b is back with the send/recv sets the state still holds.
@@ -137,7 +161,8 @@ fn participant_leaves_and_rejoins() {
                 aor: Some("sip:b@h".into())
             },
             send("b", "y", "2", true),
-            recv("b", "x", "1", true)
+            recv("b", "x", "1", true),
+            idle("y", "2", false)
         ]
     );
     assert_eq!(st.current().participant_session_assocs.len(), 2);
@@ -245,7 +270,8 @@ fn old_shape_participants_merge() {
         o.changes,
         [
             send("a", "x", "7", false),
-            Change::ParticipantLeft { id: "a".into() }
+            Change::ParticipantLeft { id: "a".into() },
+            idle("x", "7", true)
         ]
     );
 }

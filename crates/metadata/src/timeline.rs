@@ -105,6 +105,11 @@ impl View {
         self.participants.iter().map(|(p, _)| p.as_str()).collect()
     }
 
+    /// Ids of streams someone present sends.
+    fn sent_streams(&self) -> HashSet<&String> {
+        self.sends.iter().map(|(_, s)| s).collect()
+    }
+
     /// Streams `m` describes that are not live (their session ended).
     pub(crate) fn dead_streams<'m>(&self, m: &'m Metadata) -> HashSet<&'m str> {
         let live: HashSet<&str> = self.streams.iter().map(|(s, _)| s.as_str()).collect();
@@ -237,6 +242,16 @@ pub(crate) fn diff(a: &View, b: &View) -> Vec<Change> {
     {
         out.push(Change::ParticipantLeft { id: id.clone() });
     }
+    let (a_busy, b_busy) = (a.sent_streams(), b.sent_streams());
+    let a_live: HashSet<&(String, Option<String>)> = a.streams.iter().collect();
+    // Streams live before and after whose sender set emptied / filled.
+    let both = || b.streams.iter().filter(|s| a_live.contains(s));
+    for (id, label) in both().filter(|(id, _)| a_busy.contains(id) && !b_busy.contains(id)) {
+        out.push(Change::StreamIdle {
+            id: id.clone(),
+            label: label.clone(),
+        });
+    }
     let b_streams: HashSet<&(String, Option<String>)> = b.streams.iter().collect();
     for (id, label) in a.streams.iter().filter(|s| !b_streams.contains(s)) {
         out.push(Change::StreamRemoved {
@@ -308,6 +323,12 @@ pub(crate) fn diff(a: &View, b: &View) -> Vec<Change> {
             participant,
             stream,
             label,
+        });
+    }
+    for (id, label) in both().filter(|(id, _)| !a_busy.contains(id) && b_busy.contains(id)) {
+        out.push(Change::StreamActive {
+            id: id.clone(),
+            label: label.clone(),
         });
     }
     out

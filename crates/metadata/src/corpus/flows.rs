@@ -63,6 +63,8 @@ pub(super) fn lines(o: &ApplyOutcome, names: &[(&str, &str)]) -> Vec<String> {
             } => {
                 format!("recv+ {} {label}", who(participant))
             }
+            Change::StreamIdle { id, label } => format!("idle {}", lbl(label, id)),
+            Change::StreamActive { id, label } => format!("active {}", lbl(label, id)),
             Change::RecvStopped {
                 participant, label, ..
             } => {
@@ -148,7 +150,9 @@ fn rfc7865_partial_on_complete() {
             "send- bob 96",
             "recv- bob 98",
             "recv- bob 99",
-            "left bob"
+            "left bob",
+            "idle 96",
+            "idle 97"
         ]
     );
     assert!(!o.needs_snapshot && o.warnings.is_empty(), "{o:?}");
@@ -181,7 +185,10 @@ fn rfc8068_hold_and_resume() {
             "send- alice 97",
             "send- alice 96",
             "recv- bob 96",
-            "recv- bob 97"
+            "recv- bob 97",
+            // Nobody sends Alice's labels any more: pause them.
+            "idle 96",
+            "idle 97"
         ]
     );
     assert!(!o.needs_snapshot && o.warnings.is_empty(), "{o:?}");
@@ -198,7 +205,9 @@ fn rfc8068_hold_and_resume() {
             "send+ alice 97",
             "send+ alice 96",
             "recv+ bob 97",
-            "recv+ bob 96"
+            "recv+ bob 96",
+            "active 96",
+            "active 97"
         ]
     );
     assert_eq!(
@@ -226,6 +235,9 @@ fn rfc8068_reinvite_transfer() {
             "recv- bob 96",
             "recv- bob 97",
             "left alice",
+            // Carol sends under new, undescribed stream ids.
+            "idle 96",
+            "idle 97",
             "sipids hVpd 3363",
             "join carol sip:carol@example.com",
             &format!("send+ carol {c1}"),

@@ -24,6 +24,7 @@ fn rfc8068_mixing_hold_resume_join_drop() {
         ]
     );
     let o = step(&mut st, "rfc8068-3.3.2-mixing-hold-metadata.xml", 2_000);
+    // Bob still sends the mixed stream: Alice's hold does not idle label 96.
     assert_eq!(lines(&o, AB), ["send- alice 96", "recv- bob 96"]);
     let o = step(&mut st, "rfc8068-3.3.2-mixing-resume-metadata.xml", 3_000);
     assert_eq!(lines(&o, AB), ["send+ alice 96", "recv+ bob 96"]);
