@@ -9,7 +9,7 @@ fn doc(rel: &str) -> Metadata {
     load(rel).0.metadata
 }
 
-/// Applies a corpus file; `names` maps participant-id prefixes to readable names.
+/// Applies an RFC corpus file at `at` ms.
 pub(super) fn step(st: &mut MetadataState, rel: &str, at: i64) -> ApplyOutcome {
     st.apply(&doc(&format!("rfc/{rel}")), at)
         .unwrap_or_else(|e| panic!("{rel}: {e}"))
