@@ -26,6 +26,9 @@ pub(crate) struct Config {
     pub(crate) sip_t1_ms: u64,
     /// Log format: "text" or "json".
     pub(crate) log_format: String,
+    /// Ask SRCs for a complete metadata snapshot when a partial update refers to elements
+    /// never received (RFC 7866 9.2). Off by default: many SRCs refuse UPDATE.
+    pub(crate) request_snapshots: bool,
 }
 
 /// An inclusive port range written `LOW-HIGH`.
@@ -48,6 +51,7 @@ impl Default for Config {
             reorder_ms: 100,
             sip_t1_ms: 500,
             log_format: "text".to_owned(),
+            request_snapshots: false,
         }
     }
 }

@@ -29,6 +29,8 @@ pub(crate) enum CoreMsg {
     },
     /// A recording is final; its ports can be reused.
     Finalized { num: u64, ports: Vec<u16> },
+    /// Ports of streams removed mid-call, free again.
+    PortsFree { ports: Vec<u16> },
     /// SIGTERM / Ctrl-C.
     Shutdown,
 }
@@ -40,6 +42,8 @@ pub(crate) struct Core {
     pub(crate) sessions: HashMap<u64, Session>,
     pub(crate) by_dialog: HashMap<DialogId, u64>,
     pub(crate) by_tx: HashMap<ServerTxId, u64>,
+    /// Our own requests (snapshot UPDATEs, BYEs) by client transaction.
+    pub(crate) client_txs: HashMap<tapline_sip::ClientTxId, u64>,
     /// (Call-ID, From tag, CSeq) of each initial INVITE: a second INVITE with the same triple
     /// but another branch is a merged request (RFC 3261 8.2.2.2).
     pub(crate) by_origin: HashMap<(String, String, u32), u64>,
@@ -78,6 +82,7 @@ impl Core {
             sessions: HashMap::new(),
             by_dialog: HashMap::new(),
             by_tx: HashMap::new(),
+            client_txs: HashMap::new(),
             by_origin: HashMap::new(),
             pending_sockets: HashMap::new(),
             pending_200: HashMap::new(),
@@ -102,6 +107,8 @@ impl Core {
         mut inbound: mpsc::Receiver<Inbound>,
         mut msgs: mpsc::UnboundedReceiver<CoreMsg>,
     ) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = self.endpoint.poll_timeout();
             let sleep = async move {
@@ -114,6 +121,7 @@ impl Core {
                 Some(msg) = inbound.recv() => self.on_inbound(msg),
                 Some(msg) = msgs.recv() => self.on_msg(msg),
                 () = sleep => self.endpoint.handle_timeout(Instant::now()),
+                _ = tick.tick() => self.expire_sessions(),
             }
             self.drain();
             if self.shutting_down && self.sessions.is_empty() {
@@ -152,8 +160,14 @@ impl Core {
                 if let Some(s) = self.sessions.remove(&num) {
                     self.by_dialog.remove(s.dialog.id());
                     self.by_tx.remove(&s.invite_tx);
+                    self.client_txs.retain(|_, v| *v != num);
                     self.by_origin.retain(|_, v| *v != num);
                 }
+                for p in ports {
+                    self.ports.release(p);
+                }
+            }
+            CoreMsg::PortsFree { ports } => {
                 for p in ports {
                     self.ports.release(p);
                 }
@@ -178,10 +192,8 @@ impl Core {
                     self.finalize(num, "no ACK for the 200 OK", true);
                 }
             }
-            Event::Response { tx: _, response } => {
-                tracing::debug!(status = response.status, "response to our request");
-            }
-            Event::ClientTimeout { tx: _ } => tracing::debug!("our request timed out"),
+            Event::Response { tx, response } => self.on_client_response(tx, Some(&response)),
+            Event::ClientTimeout { tx } => self.on_client_response(tx, None),
             Event::Malformed {
                 from,
                 reason,
@@ -241,12 +253,23 @@ impl Core {
         };
         match self.by_dialog.get(&id).copied() {
             Some(num) => {
+                let mut answer = None;
                 if let Some(s) = self.sessions.get_mut(&num) {
                     if s.phase == Phase::Answered {
                         s.phase = Phase::Confirmed;
                         let _e = s.span.enter();
                         tracing::debug!("ACK received; recording session confirmed");
+                        if s.offerless {
+                            answer =
+                                tapline_body::classify(req.header("Content-Type"), None, &req.body)
+                                    .ok()
+                                    .and_then(|b| b.sdp);
+                            s.offerless = false;
+                        }
                     }
+                }
+                if let Some(sdp) = answer {
+                    self.apply_ack_answer(num, &sdp);
                 }
             }
             None if !matched => tracing::debug!(call_id = %id.call_id, "ACK for no dialog ignored"),

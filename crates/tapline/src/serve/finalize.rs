@@ -26,7 +26,9 @@ impl Core {
         let writer = self.writer.clone();
         let store = self.store.clone();
         let msgs = self.msgs.clone();
-        let streams = s.streams.clone();
+        // Streams removed earlier by a re-offer are already stopped, counted and their ports
+        // returned.
+        let streams: Vec<_> = s.streams.iter().filter(|st| st.active).cloned().collect();
         let recording_id = s.recording_id.clone();
         let started = s.started;
         let reason = reason.to_owned();

@@ -14,9 +14,11 @@ use time::OffsetDateTime;
 use super::core::{Core, CoreMsg, new_tag};
 use super::media_engine::{StreamKey, StreamSpec};
 use super::media_plan::SUPPORTED;
+use super::metadata_update::initial_state;
 use super::plan::{CsRows, Plan, make_plan};
 use super::responses;
 use super::session::{Phase, Session};
+use super::timers::{MIN_SE, TimerAsk, add_timer_headers, timer_ask};
 use super::writer::WriterMsg;
 
 impl Core {
@@ -73,20 +75,30 @@ impl Core {
                 );
             }
         };
-        let Some(sdp_bytes) = body.sdp.as_deref() else {
-            return reject(
-                self,
-                488,
-                "Not Acceptable Here: offerless INVITE not supported yet",
-                &[(
-                    "Warning",
-                    "399 tapline \"send an SDP offer in the INVITE\"".into(),
-                )],
-            );
+        let timer_secs = match timer_ask(&req) {
+            TimerAsk::TooSmall => {
+                return reject(
+                    self,
+                    422,
+                    "Session Interval Too Small",
+                    &[("Min-SE", MIN_SE.to_string())],
+                );
+            }
+            TimerAsk::Expires(secs) => Some(secs),
+            TimerAsk::None => None,
         };
-        let offer = match SessionDescription::parse(&String::from_utf8_lossy(sdp_bytes)) {
-            Ok(o) => o,
-            Err(e) => return reject(self, 400, &format!("Bad Request: malformed SDP ({e})"), &[]),
+        // An INVITE without an offer (CUCM built-in bridge): we offer two receive-only audio
+        // streams in the 200 and the SRC answers in the ACK (RFC 3261 13.3.1.4, A-13).
+        let offerless = body.sdp.is_none();
+        let offer = match body.sdp.as_deref() {
+            Some(sdp_bytes) => match SessionDescription::parse(&String::from_utf8_lossy(sdp_bytes))
+            {
+                Ok(o) => o,
+                Err(e) => {
+                    return reject(self, 400, &format!("Bad Request: malformed SDP ({e})"), &[]);
+                }
+            },
+            None => offerless_template(peer),
         };
         let decisions = plan_answer(&offer, SUPPORTED);
         if !decisions
@@ -109,14 +121,23 @@ impl Core {
         let mut resolution: Option<Resolution> = None;
         let mut metadata_error: Option<String> = None;
         let mut cs = CsRows::default();
+        let mut metadata_state = tapline_metadata::MetadataState::new();
+        let mut metadata_events = Vec::new();
+        let mut wants_snapshot = false;
         if let Some(xml) = body.metadata.as_deref() {
             match tapline_metadata::parse(xml) {
                 Ok(parsed) => {
                     warnings.extend(parsed.warnings.iter().map(|w| w.to_string()));
-                    let r = tapline_metadata::resolve(&parsed.metadata);
+                    let (state, events, w, needs) =
+                        initial_state(&parsed.metadata, OffsetDateTime::now_utc());
+                    warnings.extend(w);
+                    let r = tapline_metadata::resolve(state.current());
                     warnings.extend(r.warnings.iter().map(|w| w.to_string()));
                     resolution = Some(r);
-                    cs = CsRows::from_metadata(&parsed.metadata);
+                    cs = CsRows::from_metadata(state.current());
+                    metadata_state = state;
+                    metadata_events = events;
+                    wants_snapshot = needs;
                 }
                 Err(e) => {
                     warnings.push(format!("metadata unreadable, recording without it: {e}"));
@@ -167,7 +188,11 @@ impl Core {
         let local_ip = self.local_ip_for(peer, local);
         let media_ip = self.config.media_address.unwrap_or(local_ip);
         let session_id = fastrand::u64(1..u64::MAX / 2);
-        let answer = build_answer(&offer, &decisions, &ports, media_ip, session_id, 1);
+        let answer = if offerless {
+            our_offer(&ports, media_ip, session_id)
+        } else {
+            build_answer(&offer, &decisions, &ports, media_ip, session_id, 1)
+        };
         let contact_addr = std::net::SocketAddr::new(local_ip, local.port());
         let contact = responses::contact(contact_addr, peer.transport);
         let dialog = match Dialog::uas(&req, &to_tag, &contact, peer) {
@@ -209,6 +234,9 @@ impl Core {
         }
         ok.headers.push("Contact", &contact);
         responses::add_capabilities(&mut ok);
+        if let Some(secs) = timer_secs {
+            add_timer_headers(&req, &mut ok, secs);
+        }
         ok.headers.push("Content-Type", "application/sdp");
         let answer_sdp = answer.to_string().into_bytes();
         ok.body = answer_sdp.clone();
@@ -257,6 +285,8 @@ impl Core {
             warnings,
             ..
         } = plan;
+        let stereo_streams = stereo.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+        let mlines = negotiated(&decisions, &ports);
         let files: Vec<PathBuf> = streams.iter().filter_map(|s| s.file.clone()).collect();
         let stream_files_by_index: Vec<PathBuf> = files.clone();
         let stereo_path = stereo.as_ref().map(|(p, _)| p.display().to_string());
@@ -290,6 +320,9 @@ impl Core {
                         c.add_warning(&rec, started_at, w)?;
                     }
                     c.set_outputs(&rec, stereo_path.as_deref(), &channel_map)?;
+                    for e in &metadata_events {
+                        c.add_event(&rec, e)?;
+                    }
                     Ok(())
                 })
                 .await;
@@ -327,7 +360,19 @@ impl Core {
                 phase: Phase::Preparing,
                 cancelled: false,
                 streams,
+                stereo_streams,
                 answer_sdp,
+                mlines,
+                sdp_session_id: session_id,
+                sdp_version: 1,
+                media_ip,
+                metadata: metadata_state,
+                expires: None,
+                session_expires_secs: timer_secs,
+                snapshot_tx: None,
+                offerless,
+                wants_snapshot,
+                dir,
                 started: Instant::now(),
                 span,
             },
@@ -378,8 +423,16 @@ impl Core {
         match (result, s.cancelled, ok) {
             (Ok(()), false, Some(ok)) if !self.shutting_down => {
                 s.phase = Phase::Answered;
+                let timer = s.session_expires_secs;
+                let snapshot = s.wants_snapshot;
                 drop(_e);
                 self.respond(tx, &invite, ok);
+                if let Some(secs) = timer {
+                    self.arm_timer(num, secs);
+                }
+                if snapshot {
+                    self.request_snapshot(num, "the first metadata was a partial update");
+                }
             }
             (Err(e), _, answer) => {
                 tracing::error!(error = %e, "recording could not be created");
@@ -416,4 +469,74 @@ impl Core {
             tracing::debug!(ports = ?started, "receiving RTP");
         }
     }
+}
+
+/// What an offerless INVITE is treated as: two sendonly audio streams labelled 1 and 2, which is
+/// what our own offer in the 200 proposes to receive.
+fn offerless_template(peer: Peer) -> SessionDescription {
+    let (kind, ip) = match peer.addr.ip() {
+        std::net::IpAddr::V4(a) => ("IP4", a.to_string()),
+        std::net::IpAddr::V6(a) => ("IP6", a.to_string()),
+    };
+    let text = format!(
+        "v=0\r\no=- 0 0 IN {kind} {ip}\r\ns=-\r\nc=IN {kind} {ip}\r\nt=0 0\r\n\
+         m=audio 9 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=label:1\r\na=sendonly\r\n\
+         m=audio 9 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=label:2\r\na=sendonly\r\n"
+    );
+    SessionDescription::parse(&text).unwrap_or_else(|_| SessionDescription {
+        version: None,
+        origin: None,
+        session_name: None,
+        connection: None,
+        attributes: Vec::new(),
+        media: Vec::new(),
+        other_lines: Vec::new(),
+    })
+}
+
+/// Our offer in the 200 to an offerless INVITE: receive-only audio on the allocated ports.
+fn our_offer(ports: &[u16], ip: std::net::IpAddr, session_id: u64) -> SessionDescription {
+    let kind = if ip.is_ipv4() { "IP4" } else { "IP6" };
+    let mut text = format!(
+        "v=0\r\no=tapline {session_id} 1 IN {kind} {ip}\r\ns=-\r\nc=IN {kind} {ip}\r\nt=0 0\r\n"
+    );
+    for (i, port) in ports.iter().enumerate() {
+        text.push_str(&format!(
+            "m=audio {port} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=label:{}\r\na=recvonly\r\n",
+            i + 1
+        ));
+    }
+    SessionDescription::parse(&text).unwrap_or_else(|_| {
+        offerless_template(Peer {
+            transport: tapline_sip::Transport::Udp,
+            addr: std::net::SocketAddr::new(ip, 0),
+            conn: 0,
+        })
+    })
+}
+
+/// The negotiated state per m-line after our first answer.
+fn negotiated(decisions: &[StreamDecision], ports: &[u16]) -> Vec<tapline_sdp::NegotiatedStream> {
+    decisions
+        .iter()
+        .map(|d| match d {
+            StreamDecision::Accept {
+                label,
+                payload_type,
+                ..
+            } => tapline_sdp::NegotiatedStream {
+                active: ports.get(d.index()).is_some_and(|p| *p != 0),
+                label: label.clone(),
+                payload_type: Some(*payload_type),
+                paused: tapline_sdp::is_paused(d),
+            },
+            StreamDecision::Reject { label, .. } => tapline_sdp::NegotiatedStream {
+                active: false,
+                label: label.clone(),
+                payload_type: None,
+                paused: false,
+            },
+        })
+        .collect()
 }

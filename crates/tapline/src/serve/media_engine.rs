@@ -47,6 +47,8 @@ pub(crate) struct StreamReport {
 
 enum Command {
     Add(Box<StreamSpec>),
+    /// New payload type map after a re-offer (codec change, RFC 3264 8.3.2).
+    Update(StreamKey, Vec<(u8, Codec)>, Option<u8>),
     Remove(StreamKey, tokio::sync::oneshot::Sender<StreamReport>),
     Shutdown,
 }
@@ -61,6 +63,22 @@ pub(crate) struct MediaHandle {
 impl MediaHandle {
     pub(crate) fn add(&self, spec: StreamSpec) {
         if self.tx.send(Command::Add(Box::new(spec))).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Change the payload types a stream accepts.
+    pub(crate) fn update(
+        &self,
+        key: StreamKey,
+        payload_types: Vec<(u8, Codec)>,
+        telephone_event: Option<u8>,
+    ) {
+        if self
+            .tx
+            .send(Command::Update(key, payload_types, telephone_event))
+            .is_ok()
+        {
             let _ = self.waker.wake();
         }
     }
@@ -151,6 +169,16 @@ fn run(mut poll: Poll, rx: mpsc::Receiver<Command>, writer: WriterHandle) {
                     let origin = origins.entry(spec.key.recording).or_insert((None, 0));
                     origin.1 += 1;
                     add(&mut poll, &mut slots, &mut free, &mut index, *spec);
+                }
+                Ok(Command::Update(key, pts, te)) => {
+                    if let Some(slot) = index
+                        .get(&key)
+                        .and_then(|i| slots.get_mut(*i))
+                        .and_then(Option::as_mut)
+                    {
+                        slot.payload_types = pts;
+                        slot.telephone_event = te;
+                    }
                 }
                 Ok(Command::Remove(key, reply)) => {
                     if let Some(i) = index.remove(&key) {

@@ -9,11 +9,15 @@ mod in_dialog;
 mod invite;
 mod media_engine;
 mod media_plan;
+mod metadata_update;
 mod plan;
 mod ports;
+mod reoffer;
 mod responses;
 mod session;
+mod snapshot;
 mod store_thread;
+mod timers;
 mod transport;
 mod writer;
 

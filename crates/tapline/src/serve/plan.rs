@@ -94,6 +94,18 @@ fn file_stem(label: &str, index: usize, taken: &[String]) -> String {
     }
 }
 
+pub(crate) fn file_name(
+    dir: &Path,
+    label: &str,
+    index: usize,
+    taken: &[String],
+) -> (String, PathBuf) {
+    let stem = file_stem(label, index, taken);
+    let path = dir.join(format!("{stem}.wav"));
+    (stem, path)
+}
+
+/// Plan a new recording from the offer, the answer decisions and the metadata resolution.
 pub(crate) fn make_plan(
     num: u64,
     offer: &SessionDescription,
@@ -123,14 +135,15 @@ pub(crate) fn make_plan(
                 let stem = file_stem(&label, i, &stems);
                 stems.push(stem.clone());
                 let file = dir.join(format!("{stem}.wav"));
-                media.push(media_plan(
+                let plan = media_plan(
                     streams.len(),
                     *payload_type,
                     encoding,
                     *clock_rate,
                     *telephone_event,
                     m,
-                ));
+                );
+                media.push(plan.clone());
                 rows.push(StreamRow {
                     label: label.clone(),
                     stream_id: None,
@@ -146,12 +159,16 @@ pub(crate) fn make_plan(
                 });
                 streams.push(SessionStream {
                     label,
+                    mline: i,
                     rtp_port: ports.get(i).copied(),
                     key: StreamKey {
                         recording: num,
                         stream: streams.len(),
                     },
                     file: Some(file),
+                    active: true,
+                    paused: tapline_sdp::is_paused(d),
+                    plan,
                 });
             }
             StreamDecision::Reject { label, reason, .. } => {

@@ -1,13 +1,15 @@
 //! One recording session (RFC 7866 RS) as the core sees it: the SIP dialog, the streams being
 //! received and where the recording goes.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use tapline_sip::{Dialog, Peer, Request, ServerTxId};
+use tapline_sdp::NegotiatedStream;
+use tapline_sip::{ClientTxId, Dialog, Peer, Request, ServerTxId};
 
 use super::media_engine::StreamKey;
+use super::media_plan::MediaPlan;
 
 /// Where the session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,13 +24,21 @@ pub(crate) enum Phase {
     Ending,
 }
 
-/// A stream of the recording (one offered m-line).
+/// A stream of the recording: an accepted m-line. A stream removed (port 0) stays in the list,
+/// inactive; a stream added later gets the next index.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionStream {
     pub(crate) label: String,
+    /// m-line index in the offer.
+    pub(crate) mline: usize,
     pub(crate) rtp_port: Option<u16>,
     pub(crate) key: StreamKey,
     pub(crate) file: Option<PathBuf>,
+    /// Receiving now (not removed).
+    pub(crate) active: bool,
+    /// The SRC paused it (inactive, recvonly, c=0.0.0.0).
+    pub(crate) paused: bool,
+    pub(crate) plan: MediaPlan,
 }
 
 /// A recording session.
@@ -43,8 +53,29 @@ pub(crate) struct Session {
     pub(crate) phase: Phase,
     pub(crate) cancelled: bool,
     pub(crate) streams: Vec<SessionStream>,
+    /// Stream index feeding each stereo channel (empty when there is no stereo file).
+    pub(crate) stereo_streams: Vec<usize>,
     /// Our current SDP answer, re-sent for refreshing re-INVITEs and UPDATEs.
     pub(crate) answer_sdp: Vec<u8>,
+    /// Per offered m-line: what was negotiated (for re-offers, RFC 3264 8).
+    pub(crate) mlines: Vec<NegotiatedStream>,
+    /// Our o= session id and version.
+    pub(crate) sdp_session_id: u64,
+    pub(crate) sdp_version: u64,
+    pub(crate) media_ip: IpAddr,
+    /// Merged metadata (complete snapshots and partial updates, RFC 7866 9.2).
+    pub(crate) metadata: tapline_metadata::MetadataState,
+    /// RFC 4028 session timer: the session ends unless refreshed before this.
+    pub(crate) expires: Option<Instant>,
+    pub(crate) session_expires_secs: Option<u32>,
+    /// Our pending snapshot request (UPDATE), if any.
+    pub(crate) snapshot_tx: Option<ClientTxId>,
+    /// The INVITE had no offer: our 200 carried one, the answer comes in the ACK.
+    pub(crate) offerless: bool,
+    /// The first metadata was partial: ask for a snapshot once answered.
+    pub(crate) wants_snapshot: bool,
     pub(crate) started: Instant,
+    /// Where this recording's files go.
+    pub(crate) dir: PathBuf,
     pub(crate) span: tracing::Span,
 }

@@ -27,6 +27,14 @@ pub(crate) enum WriterMsg {
         stereo: Option<(PathBuf, Vec<usize>)>,
         reply: tokio::sync::oneshot::Sender<std::io::Result<()>>,
     },
+    /// A stream added by a re-offer: its own mono file (not part of the stereo file).
+    AddStream {
+        recording: u64,
+        stream: usize,
+        path: PathBuf,
+        /// The stereo channel it takes over (the stream it replaces had it), if any.
+        stereo_channel: Option<usize>,
+    },
     /// Decoded samples of one stream starting at `start` (in samples from recording start).
     Audio {
         recording: u64,
@@ -75,6 +83,9 @@ struct OpenRecording {
     sample_rate: u32,
     streams: Vec<MonoFile>,
     stereo: Option<(Wav, Interleaver, Vec<usize>)>,
+    /// Next position expected on each stereo channel (a replacement stream's leading part that
+    /// overlaps what its predecessor already wrote is skipped).
+    channel_next: Vec<u64>,
     scratch: Vec<i16>,
     last_header: Instant,
     errors: Vec<String>,
@@ -108,6 +119,31 @@ fn run(rx: mpsc::Receiver<WriterMsg>) {
                     let _ = reply.send(Err(e));
                 }
             },
+            WriterMsg::AddStream {
+                recording,
+                stream,
+                path,
+                stereo_channel,
+            } => {
+                if let Some(rec) = open.get_mut(&recording) {
+                    if let (Some(ch), Some((_, _, map))) = (stereo_channel, rec.stereo.as_mut()) {
+                        if let Some(slot) = map.get_mut(ch) {
+                            *slot = stream;
+                        }
+                    }
+                    while rec.streams.len() <= stream {
+                        rec.streams.push(MonoFile { wav: None, next: 0 });
+                    }
+                    match create(&path, 1, rec.sample_rate) {
+                        Ok(wav) => {
+                            if let Some(f) = rec.streams.get_mut(stream) {
+                                f.wav = Some(wav);
+                            }
+                        }
+                        Err(e) => rec.errors.push(format!("{}: {e}", path.display())),
+                    }
+                }
+            }
             WriterMsg::Audio {
                 recording,
                 stream,
@@ -170,6 +206,7 @@ fn open_files(
     Ok(OpenRecording {
         sample_rate,
         streams: mono,
+        channel_next: vec![0; stereo.as_ref().map_or(0, |(_, _, m)| m.len())],
         stereo,
         scratch: Vec::new(),
         last_header: Instant::now(),
@@ -202,7 +239,18 @@ fn write_audio(rec: &mut OpenRecording, stream: usize, start: u64, samples: &[i1
         if let Some((wav, inter, map)) = rec.stereo.as_mut() {
             for (channel, s) in map.iter().enumerate() {
                 if *s == stream {
-                    inter.push(channel, start, samples);
+                    let next = rec.channel_next.get(channel).copied().unwrap_or(0);
+                    let skip = usize::try_from(next.saturating_sub(start))
+                        .unwrap_or(usize::MAX)
+                        .min(samples.len());
+                    let run = samples.get(skip..).unwrap_or(&[]);
+                    let run_start = start + skip as u64;
+                    if !run.is_empty() {
+                        inter.push(channel, run_start, run);
+                        if let Some(n) = rec.channel_next.get_mut(channel) {
+                            *n = run_start + run.len() as u64;
+                        }
+                    }
                 }
             }
             rec.scratch.clear();
