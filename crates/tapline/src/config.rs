@@ -29,6 +29,9 @@ pub(crate) struct Config {
     /// Ask SRCs for a complete metadata snapshot when a partial update refers to elements
     /// never received (RFC 7866 9.2). Off by default: many SRCs refuse UPDATE.
     pub(crate) request_snapshots: bool,
+    /// Smallest session-timer interval accepted (RFC 4028 Min-SE). RFC 4028 sets 90 s as the
+    /// floor; only tests should go lower.
+    pub(crate) min_se_secs: u32,
 }
 
 /// An inclusive port range written `LOW-HIGH`.
@@ -52,6 +55,7 @@ impl Default for Config {
             sip_t1_ms: 500,
             log_format: "text".to_owned(),
             request_snapshots: false,
+            min_se_secs: 90,
         }
     }
 }

@@ -9,7 +9,7 @@ use tapline_sip::{DialogId, Method, Request, ServerTxId};
 use super::core::Core;
 use super::responses;
 use super::session::Phase;
-use super::timers::{MIN_SE, TimerAsk, add_timer_headers, timer_ask};
+use super::timers::{TimerAsk, add_timer_headers, timer_ask};
 
 impl Core {
     pub(crate) fn on_in_dialog(&mut self, tx: ServerTxId, req: Request) {
@@ -101,10 +101,10 @@ impl Core {
             resp.headers.push("Retry-After", "1");
             return self.respond(tx, req, resp);
         }
-        let timer = timer_ask(req);
+        let timer = timer_ask(req, self.config.min_se_secs);
         if let TimerAsk::TooSmall = timer {
             let mut resp = responses::make(req, 422, "Session Interval Too Small", tag);
-            resp.headers.push("Min-SE", MIN_SE.to_string());
+            resp.headers.push("Min-SE", self.config.min_se_secs.to_string());
             return self.respond(tx, req, resp);
         }
         // Target refresh (RFC 3261 12.2.2): a new Contact is where our BYE goes.

@@ -18,7 +18,7 @@ use super::metadata_update::initial_state;
 use super::plan::{CsRows, Plan, make_plan};
 use super::responses;
 use super::session::{Phase, Session};
-use super::timers::{MIN_SE, TimerAsk, add_timer_headers, timer_ask};
+use super::timers::{TimerAsk, add_timer_headers, timer_ask};
 use super::writer::WriterMsg;
 
 impl Core {
@@ -75,13 +75,13 @@ impl Core {
                 );
             }
         };
-        let timer_secs = match timer_ask(&req) {
+        let timer_secs = match timer_ask(&req, self.config.min_se_secs) {
             TimerAsk::TooSmall => {
                 return reject(
                     self,
                     422,
                     "Session Interval Too Small",
-                    &[("Min-SE", MIN_SE.to_string())],
+                    &[("Min-SE", self.config.min_se_secs.to_string())],
                 );
             }
             TimerAsk::Expires(secs) => Some(secs),

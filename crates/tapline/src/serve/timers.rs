@@ -8,8 +8,6 @@ use tapline_sip::{Request, Response};
 
 use super::core::Core;
 
-/// Our smallest acceptable interval (RFC 4028 4: Min-SE default and floor of 90 s).
-pub(crate) const MIN_SE: u32 = 90;
 
 /// What a request says about session timers.
 pub(crate) enum TimerAsk {
@@ -21,8 +19,8 @@ pub(crate) enum TimerAsk {
     TooSmall,
 }
 
-/// Read `Session-Expires` (compact `x`) and the requested refresher.
-pub(crate) fn timer_ask(req: &Request) -> TimerAsk {
+/// Read `Session-Expires` (compact `x`); `min_se` is our smallest acceptable interval.
+pub(crate) fn timer_ask(req: &Request, min_se: u32) -> TimerAsk {
     let Some(value) = req.header("Session-Expires") else {
         return TimerAsk::None;
     };
@@ -31,7 +29,7 @@ pub(crate) fn timer_ask(req: &Request) -> TimerAsk {
         .next()
         .and_then(|v| v.trim().parse::<u32>().ok());
     match delta {
-        Some(d) if d < MIN_SE => TimerAsk::TooSmall,
+        Some(d) if d < min_se => TimerAsk::TooSmall,
         Some(d) => TimerAsk::Expires(d),
         None => TimerAsk::None,
     }
