@@ -104,7 +104,8 @@ impl Core {
         let timer = timer_ask(req, self.config.min_se_secs);
         if let TimerAsk::TooSmall = timer {
             let mut resp = responses::make(req, 422, "Session Interval Too Small", tag);
-            resp.headers.push("Min-SE", self.config.min_se_secs.to_string());
+            resp.headers
+                .push("Min-SE", self.config.min_se_secs.to_string());
             return self.respond(tx, req, resp);
         }
         // Target refresh (RFC 3261 12.2.2): a new Contact is where our BYE goes.

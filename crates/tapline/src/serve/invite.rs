@@ -12,6 +12,7 @@ use tapline_store::NewRecording;
 use time::OffsetDateTime;
 
 use super::core::{Core, CoreMsg, new_tag};
+use super::header_participants;
 use super::media_engine::{StreamKey, StreamSpec};
 use super::media_plan::SUPPORTED;
 use super::metadata_update::initial_state;
@@ -220,6 +221,19 @@ impl Core {
             &dir,
             warnings,
         );
+        if plan.participants.is_empty() && body.metadata.is_none() {
+            let labels: Vec<Option<String>> = decisions
+                .iter()
+                .enumerate()
+                .map(|(i, d)| match d {
+                    StreamDecision::Accept { label, .. } => {
+                        Some(label.clone().unwrap_or_else(|| format!("m{i}")))
+                    }
+                    StreamDecision::Reject { .. } => None,
+                })
+                .collect();
+            plan.participants = header_participants::from_headers(&req, &labels);
+        }
         for row in &mut plan.rows {
             row.stream_id = cs
                 .stream_ids

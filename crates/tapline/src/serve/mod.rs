@@ -5,6 +5,7 @@
 
 mod core;
 mod finalize;
+mod header_participants;
 mod in_dialog;
 mod invite;
 mod media_engine;

@@ -8,7 +8,6 @@ use tapline_sip::{Request, Response};
 
 use super::core::Core;
 
-
 /// What a request says about session timers.
 pub(crate) enum TimerAsk {
     /// No `Session-Expires`: no timer.
