@@ -221,6 +221,26 @@ impl Core {
             &dir,
             warnings,
         );
+        // Labels must tie the SDP to the metadata (RFC 7866 7.1.1): say where they do not.
+        if body.metadata.is_some() {
+            let offered: Vec<&str> = offer.media.iter().filter_map(|m| m.label()).collect();
+            for (label, id) in &cs.stream_ids {
+                if !offered.contains(&label.as_str()) {
+                    plan.warnings.push(format!(
+                        "metadata stream {id} has label {label}, which no m-line carries"
+                    ));
+                }
+            }
+            for (i, m) in offer.media.iter().enumerate() {
+                match m.label() {
+                    Some(l) if !cs.stream_ids.iter().any(|(x, _)| x == l) => plan.warnings.push(
+                        format!("m-line {i} (label {l}) is not described in the metadata"),
+                    ),
+                    None => plan.warnings.push(format!("m-line {i} has no a=label")),
+                    _ => {}
+                }
+            }
+        }
         if plan.participants.is_empty() && body.metadata.is_none() {
             let labels: Vec<Option<String>> = decisions
                 .iter()
