@@ -92,11 +92,23 @@ fn is_plain_rtp(proto: &str) -> bool {
 /// accepted with the first OFFERED format we support (offer order = preference), keeping
 /// telephone-event if offered. Video/text/application and unsupported codecs are rejected.
 pub fn plan_answer(offer: &SessionDescription, supported: &[CodecPref]) -> Vec<StreamDecision> {
+    plan_answer_preferring(offer, supported, &[])
+}
+
+/// Like [`plan_answer`], but among the offered formats we support, the one whose encoding
+/// comes first in `preference` (case-insensitive names, e.g. `["G722", "PCMU"]`) is chosen;
+/// formats the preference does not name rank after it, in offer order. An empty preference is
+/// the offer's order.
+pub fn plan_answer_preferring(
+    offer: &SessionDescription,
+    supported: &[CodecPref],
+    preference: &[String],
+) -> Vec<StreamDecision> {
     offer
         .media
         .iter()
         .enumerate()
-        .map(|(index, m)| plan_stream(offer, index, m, supported))
+        .map(|(index, m)| plan_stream(offer, index, m, supported, preference))
         .collect()
 }
 
@@ -105,6 +117,7 @@ fn plan_stream(
     index: usize,
     m: &MediaDescription,
     supported: &[CodecPref],
+    preference: &[String],
 ) -> StreamDecision {
     let label = m.label().map(str::to_owned);
     let reject = |reason| StreamDecision::Reject {
@@ -122,12 +135,23 @@ fn plan_stream(
         return reject(RejectReason::UnsupportedTransport);
     }
     let maps = m.rtpmaps();
-    let chosen = maps.iter().find(|r| {
-        !is_auxiliary(&r.encoding)
-            && supported.iter().any(|c| {
-                c.encoding.eq_ignore_ascii_case(&r.encoding) && c.clock_rate == r.clock_rate
-            })
-    });
+    let rank = |encoding: &str| {
+        preference
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(encoding))
+            .unwrap_or(usize::MAX)
+    };
+    let chosen = maps
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            !is_auxiliary(&r.encoding)
+                && supported.iter().any(|c| {
+                    c.encoding.eq_ignore_ascii_case(&r.encoding) && c.clock_rate == r.clock_rate
+                })
+        })
+        .min_by_key(|(offered, r)| (rank(&r.encoding), *offered))
+        .map(|(_, r)| r);
     let Some(chosen) = chosen else {
         return reject(RejectReason::NoCommonCodec);
     };
@@ -307,3 +331,52 @@ pub(crate) fn rtpmap_value(pt: u8, encoding: &str, clock_rate: u32, channels: u8
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod preference_tests {
+    use super::*;
+
+    const ALL: &[CodecPref] = &[
+        CodecPref {
+            encoding: "PCMU",
+            clock_rate: 8000,
+        },
+        CodecPref {
+            encoding: "PCMA",
+            clock_rate: 8000,
+        },
+        CodecPref {
+            encoding: "G722",
+            clock_rate: 8000,
+        },
+    ];
+
+    fn offer() -> SessionDescription {
+        SessionDescription::parse(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 9\r\n",
+        )
+        .unwrap()
+    }
+
+    fn chosen(d: &[StreamDecision]) -> u8 {
+        match d.first() {
+            Some(StreamDecision::Accept { payload_type, .. }) => *payload_type,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn offer_order_without_preference() {
+        assert_eq!(chosen(&plan_answer_preferring(&offer(), ALL, &[])), 0);
+    }
+
+    #[test]
+    fn operator_preference_wins() {
+        let pref = vec!["g722".to_owned(), "PCMA".to_owned()];
+        assert_eq!(chosen(&plan_answer_preferring(&offer(), ALL, &pref)), 9);
+        let pref = vec!["PCMA".to_owned()];
+        assert_eq!(chosen(&plan_answer_preferring(&offer(), ALL, &pref)), 8);
+        let pref = vec!["opus".to_owned()];
+        assert_eq!(chosen(&plan_answer_preferring(&offer(), ALL, &pref)), 0);
+    }
+}

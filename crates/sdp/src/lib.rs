@@ -15,7 +15,9 @@ mod write;
 #[cfg(test)]
 mod corpus_tests;
 
-pub use answer::{CodecPref, RejectReason, StreamDecision, build_answer, plan_answer};
+pub use answer::{
+    CodecPref, RejectReason, StreamDecision, build_answer, plan_answer, plan_answer_preferring,
+};
 pub use error::SdpError;
 pub use media::RtpMap;
 pub use model::{Attribute, Connection, Direction, MediaDescription, Origin, SessionDescription};
