@@ -1,12 +1,11 @@
 //! The per-stream stateful decoder: one value per received stream (and per payload type
 //! when a stream switches codec), fed packets in arrival order.
 
+use super::g722::G722Decoder;
 use super::l16;
 use super::opus::OpusDecoder;
 use super::{CodecError, CodecKind, CodecSpec, TickRatio};
 use crate::g711::Codec;
-use audio_codec::Decoder as _;
-use audio_codec::g722::G722Decoder;
 
 enum Inner {
     G711(Codec),
@@ -123,12 +122,7 @@ impl Decoder {
         }
         match &mut self.inner {
             Inner::G711(c) => Ok(c.decode(payload, out)),
-            Inner::G722(d) => d
-                .decode_into(payload, out)
-                .map_err(|_| CodecError::BadPayload {
-                    kind: CodecKind::G722,
-                    len: payload.len(),
-                }),
+            Inner::G722(d) => Ok(d.decode(payload, out)),
             Inner::L16 => Ok(l16::decode(payload, self.spec.channels, out)),
             Inner::Opus(d) => d.decode(payload, out),
             #[cfg(feature = "g729")]

@@ -6,6 +6,7 @@
 
 mod decoder;
 mod encoder;
+mod g722;
 #[cfg(feature = "g729")]
 mod g729;
 mod l16;
