@@ -151,7 +151,8 @@ impl Resampler {
     }
 
     /// End of stream: pads with silence and emits the outputs whose position lies inside
-    /// the input received, so the total is exactly `ceil(received * to / from)`.
+    /// the input received, so the total is exactly `ceil(received * to / from)`. The
+    /// resampler is then reset for a new stream.
     pub fn flush(&mut self, out: &mut [i16]) -> Result<usize, ResampleError> {
         let needed = self.max_output(0);
         if out.len() < needed {
@@ -164,8 +165,13 @@ impl Resampler {
         self.buf.extend(std::iter::repeat_n(0.0, pad));
         let limit = self.received + (self.taps / 2 - 1) as u64;
         let n = self.run(out, limit);
-        // Leave a clean state for a possible next stream.
-        self.buf.truncate(self.buf.len().saturating_sub(pad));
+        // Start over: the resampler is ready for a new stream (buffer capacity is kept).
+        self.buf.clear();
+        self.buf.resize(self.taps / 2 - 1, 0.0);
+        self.buf_start = 0;
+        self.received = 0;
+        self.next_in = (self.taps / 2 - 1) as u64;
+        self.phase = 0;
         Ok(n)
     }
 
@@ -175,7 +181,8 @@ impl Resampler {
         let buf_end = self.buf_start + self.buf.len() as u64;
         let mut n = 0;
         while self.next_in + half < buf_end && self.next_in < limit {
-            let first = (self.next_in + 1 - half - self.buf_start) as usize;
+            let first = usize::try_from((self.next_in + 1).saturating_sub(half + self.buf_start))
+                .unwrap_or(usize::MAX);
             let row = self.phase as usize * self.taps;
             let (Some(x), Some(c), Some(o)) = (
                 self.buf.get(first..first + self.taps),

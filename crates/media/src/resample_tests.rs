@@ -100,6 +100,12 @@ fn streaming_equals_one_shot_and_buffer_stops_growing() {
     let n = r.flush(&mut out).unwrap();
     whole.extend_from_slice(&out[..n]);
     assert_eq!(chunked, whole);
+    // After flush the resampler starts a new stream from scratch.
+    let n = r.process(&input, &mut out).unwrap();
+    let mut again = out[..n].to_vec();
+    let n = r.flush(&mut out).unwrap();
+    again.extend_from_slice(&out[..n]);
+    assert_eq!(again, whole);
     // After warm-up, calls of the same size reuse the buffer.
     let mut r = Resampler::new(8000, 16_000).unwrap();
     let mut out = vec![0i16; r.max_output(160)];
