@@ -32,6 +32,10 @@ pub(crate) struct Config {
     /// Smallest session-timer interval accepted (RFC 4028 Min-SE). RFC 4028 sets 90 s as the
     /// floor; only tests should go lower.
     pub(crate) min_se_secs: u32,
+    /// Codec preference for SDP answers, e.g. ["G722", "PCMU"]; empty = the offer's order.
+    pub(crate) codecs: Vec<String>,
+    /// Files written per recording: any of "stereo", "streams", "mixed", "ogg".
+    pub(crate) outputs: Vec<String>,
 }
 
 /// An inclusive port range written `LOW-HIGH`.
@@ -56,6 +60,8 @@ impl Default for Config {
             log_format: "text".to_owned(),
             request_snapshots: false,
             min_se_secs: 90,
+            codecs: Vec::new(),
+            outputs: vec!["stereo".to_owned(), "streams".to_owned()],
         }
     }
 }

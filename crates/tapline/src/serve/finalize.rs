@@ -4,10 +4,12 @@
 use std::time::Instant;
 
 use tapline_sip::Method;
-use tapline_store::{RecordingState, StreamCounters};
+use tapline_store::{DtmfRow, RecordingState, StreamCounters, StreamExtras};
 use time::OffsetDateTime;
 
 use super::core::{Core, CoreMsg, new_tag};
+use super::manifest;
+use super::media_engine::StreamReport;
 use super::session::Phase;
 use super::writer::WriterMsg;
 
@@ -31,6 +33,9 @@ impl Core {
         let streams: Vec<_> = s.streams.iter().filter(|st| st.active).cloned().collect();
         let recording_id = s.recording_id.clone();
         let started = s.started;
+        let started_at = s.started_at;
+        let dir = s.dir.clone();
+        let call_id = s.dialog.id().call_id.clone();
         let reason = reason.to_owned();
         tokio::spawn(async move {
             let mut reports = Vec::with_capacity(streams.len());
@@ -38,7 +43,7 @@ impl Core {
                 if st.rtp_port.is_some() {
                     reports.push(media.remove(st.key).await.unwrap_or_default());
                 } else {
-                    reports.push(Default::default());
+                    reports.push(StreamReport::default());
                 }
             }
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -55,11 +60,34 @@ impl Core {
             } else {
                 RecordingState::Complete
             };
-            let audio_ms: Vec<u64> = close
+            let origin = reports.iter().find_map(|r| r.origin);
+            let audio_offset_ms = origin.map(|o| {
+                u64::try_from(o.saturating_duration_since(started).as_millis()).unwrap_or(0)
+            });
+            let audio_start = started_at
+                + time::Duration::milliseconds(
+                    i64::try_from(audio_offset_ms.unwrap_or(0)).unwrap_or(0),
+                );
+            let longest_ms = close
                 .stream_frames
                 .iter()
-                .map(|f| f * 1000 / u64::from(close.sample_rate.max(1)))
-                .collect();
+                .map(|(f, r)| manifest::ms(*f, *r))
+                .chain(
+                    close
+                        .stereo_frames
+                        .map(|f| manifest::ms(f, close.sample_rate)),
+                )
+                .max()
+                .unwrap_or(0);
+            let head = serde_json::json!({
+                "recording_id": recording_id,
+                "call_id": call_id,
+                "state": state.as_str(),
+                "end_reason": reason,
+                "started_at": started_at.format(&time::format_description::well_known::Rfc3339).ok(),
+                "ended_at": ended_at.format(&time::format_description::well_known::Rfc3339).ok(),
+            });
+            let manifest = manifest::build(head, &streams, &reports, &close, audio_offset_ms);
             {
                 let _e = span.enter();
                 for (st, r) in streams.iter().zip(&reports) {
@@ -69,6 +97,7 @@ impl Core {
                         lost = r.stats.lost,
                         duplicates = r.stats.duplicates,
                         late = r.stats.late,
+                        dtmf = r.dtmf.len(),
                         rtcp = r.rtcp_packets,
                         not_audio = r.foreign_packets,
                         "stream ended"
@@ -77,7 +106,16 @@ impl Core {
                 for e in &close.errors {
                     tracing::error!(error = %e, "recording file error");
                 }
-                tracing::info!(state = state.as_str(), %reason, duration_ms, audio_ms = ?audio_ms, "recording ended");
+                tracing::info!(state = state.as_str(), %reason, duration_ms, audio_ms = longest_ms, "recording ended");
+            }
+            // Next to the files, for whoever gets the files without the catalogue.
+            if let Ok(text) = serde_json::to_vec_pretty(&manifest) {
+                let path = dir.join("manifest.json");
+                if let Err(e) =
+                    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text))
+                {
+                    tracing::warn!(error = %e, "cannot write manifest.json");
+                }
             }
             let errors = close.errors.clone();
             let labels: Vec<String> = streams.iter().map(|s| s.label.clone()).collect();
@@ -89,16 +127,52 @@ impl Core {
                         duplicated: r.stats.duplicates,
                         late: r.stats.late,
                     };
-                    if let Err(e) = c.set_stream_counters(&recording_id, label, &counters) {
+                    let extras = StreamExtras {
+                        jitter_ms: Some(
+                            f64::from(r.stats.jitter) * 1000.0 / f64::from(r.rtp_clock.max(1)),
+                        ),
+                        packets_cn: r.cn_packets,
+                        ssrc_changes: r.stats.reanchors,
+                        sample_rate: Some(r.sample_rate),
+                    };
+                    let result = c
+                        .set_stream_counters(&recording_id, label, &counters)
+                        .and_then(|()| c.set_stream_extras(&recording_id, label, &extras));
+                    if let Err(e) = result {
                         tracing::error!(error = %e, "catalogue: stream counters");
+                    }
+                    for d in &r.dtmf {
+                        let position_ms = manifest::ms(d.start, r.rtp_clock);
+                        let row = DtmfRow {
+                            label: label.clone(),
+                            digit: d.digit.to_string(),
+                            position_ms,
+                            at: Some(
+                                audio_start
+                                    + time::Duration::milliseconds(
+                                        i64::try_from(position_ms).unwrap_or(0),
+                                    ),
+                            ),
+                            duration_ms: d.duration_ms,
+                            volume: Some(d.volume),
+                        };
+                        if let Err(e) = c.add_dtmf(&recording_id, &row) {
+                            tracing::error!(error = %e, "catalogue: DTMF");
+                        }
                     }
                 }
                 for e in &errors {
                     let _ = c.add_warning(&recording_id, ended_at, e);
                 }
-                if let Err(e) =
-                    c.finish_recording(&recording_id, state, ended_at, duration_ms, &reason)
-                {
+                let last_audio = audio_start
+                    + time::Duration::milliseconds(i64::try_from(longest_ms).unwrap_or(0));
+                let result = c
+                    .set_manifest(&recording_id, &manifest)
+                    .and_then(|()| c.set_last_audio(&recording_id, last_audio, audio_offset_ms))
+                    .and_then(|()| {
+                        c.finish_recording(&recording_id, state, ended_at, duration_ms, &reason)
+                    });
+                if let Err(e) = result {
                     tracing::error!(error = %e, "catalogue: finishing the recording failed");
                 }
             });

@@ -1,12 +1,11 @@
 //! A new INVITE: decide whether and what to record (RFC 7866 6.2, 7, 9; RFC 3264 6), create the
 //! recording, and answer once its catalogue row and files exist.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use tapline_body::{BodyError, classify};
 use tapline_metadata::Resolution;
-use tapline_sdp::{SessionDescription, StreamDecision, build_answer, plan_answer};
+use tapline_sdp::{SessionDescription, StreamDecision, build_answer, plan_answer_preferring};
 use tapline_sip::{Dialog, DialogId, Peer, Request, ServerTxId};
 use tapline_store::NewRecording;
 use time::OffsetDateTime;
@@ -14,13 +13,13 @@ use time::OffsetDateTime;
 use super::core::{Core, CoreMsg, new_tag};
 use super::header_participants;
 use super::media_engine::{StreamKey, StreamSpec};
-use super::media_plan::SUPPORTED;
+use super::media_plan::supported;
 use super::metadata_update::initial_state;
 use super::plan::{CsRows, Plan, make_plan};
 use super::responses;
 use super::session::{Phase, Session};
 use super::timers::{TimerAsk, add_timer_headers, timer_ask};
-use super::writer::WriterMsg;
+use super::writer::{OutputsPlan, WriterMsg};
 
 impl Core {
     pub(crate) fn on_new_invite(&mut self, tx: ServerTxId, peer: Peer, req: Request) {
@@ -101,7 +100,7 @@ impl Core {
             },
             None => offerless_template(peer),
         };
-        let decisions = plan_answer(&offer, SUPPORTED);
+        let decisions = plan_answer_preferring(&offer, &supported(), &self.config.codecs);
         if !decisions
             .iter()
             .any(|d| matches!(d, StreamDecision::Accept { .. }))
@@ -321,8 +320,39 @@ impl Core {
         } = plan;
         let stereo_streams = stereo.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
         let mlines = negotiated(&decisions, &ports);
-        let files: Vec<PathBuf> = streams.iter().filter_map(|s| s.file.clone()).collect();
-        let stream_files_by_index: Vec<PathBuf> = files.clone();
+        let want = |o: &str| {
+            self.config
+                .outputs
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(o))
+        };
+        let (want_streams, want_stereo) = (want("streams"), want("stereo"));
+        let mut streams = streams;
+        let mut rows = rows;
+        if !want_streams {
+            for st in &mut streams {
+                st.file = None;
+            }
+            for r in &mut rows {
+                r.file_path = None;
+            }
+        }
+        let stereo = if want_stereo { stereo } else { None };
+        let rate = streams
+            .iter()
+            .map(|s| s.plan.sample_rate)
+            .max()
+            .unwrap_or(8000);
+        let outputs = OutputsPlan {
+            rate,
+            streams: streams
+                .iter()
+                .map(|s| (s.file.clone(), s.plan.sample_rate))
+                .collect(),
+            stereo: stereo.clone(),
+            mixed: want("mixed").then(|| dir.join("mixed.wav")),
+            ogg: want("ogg").then(|| dir.join("mixed.ogg")),
+        };
         let stereo_path = stereo.as_ref().map(|(p, _)| p.display().to_string());
         tokio::spawn(async move {
             let stored = store
@@ -365,9 +395,7 @@ impl Core {
                     let (tx, rx) = tokio::sync::oneshot::channel();
                     writer.send(WriterMsg::Open {
                         recording: num,
-                        sample_rate: 8000,
-                        streams: stream_files_by_index,
-                        stereo,
+                        plan: Box::new(outputs),
                         reply: tx,
                     });
                     match rx.await {
@@ -408,6 +436,7 @@ impl Core {
                 wants_snapshot,
                 dir,
                 started: Instant::now(),
+                started_at,
                 span,
             },
         );
@@ -436,9 +465,7 @@ impl Core {
                     key,
                     rtp: pair.rtp,
                     rtcp: pair.rtcp,
-                    payload_types: plan.payload_types.clone(),
-                    telephone_event: plan.telephone_event,
-                    clock_rate: plan.clock_rate,
+                    plan: plan.clone(),
                     reorder_ms: self.config.reorder_ms,
                 });
             }

@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
-use tapline_media::{Codec, StreamStats, StreamTimeline, TimelineConfig, parse_rtp};
+use tapline_media::{DtmfEvent, DtmfTracker, StreamStats, StreamTimeline, TimelineConfig};
 
+use super::media_plan::MediaPlan;
+use super::media_slot::{Slot, decoders_for};
 use super::writer::{WriterHandle, WriterMsg};
 
 const WAKER: Token = Token(usize::MAX);
@@ -30,10 +32,7 @@ pub(crate) struct StreamSpec {
     pub(crate) key: StreamKey,
     pub(crate) rtp: std::net::UdpSocket,
     pub(crate) rtcp: std::net::UdpSocket,
-    /// Payload type -> codec for the formats we accepted (PCMU/PCMA also by static type).
-    pub(crate) payload_types: Vec<(u8, Codec)>,
-    pub(crate) telephone_event: Option<u8>,
-    pub(crate) clock_rate: u32,
+    pub(crate) plan: MediaPlan,
     pub(crate) reorder_ms: u32,
 }
 
@@ -43,12 +42,23 @@ pub(crate) struct StreamReport {
     pub(crate) stats: StreamStats,
     pub(crate) rtcp_packets: u64,
     pub(crate) foreign_packets: u64,
+    pub(crate) cn_packets: u64,
+    pub(crate) dtmf: Vec<DtmfEvent>,
+    pub(crate) sample_rate: u32,
+    pub(crate) rtp_clock: u32,
+    /// First packet: RTP timestamp and its position on the recording axis (in sample_rate).
+    pub(crate) first: Option<(u32, u64)>,
+    /// The recording's time zero (first packet of any of its streams).
+    pub(crate) origin: Option<Instant>,
+    /// Last RTCP sender report: NTP timestamp and RTP timestamp.
+    pub(crate) last_sr: Option<(u64, u32)>,
+    pub(crate) sr_count: u64,
 }
 
 enum Command {
     Add(Box<StreamSpec>),
-    /// New payload type map after a re-offer (codec change, RFC 3264 8.3.2).
-    Update(StreamKey, Vec<(u8, Codec)>, Option<u8>),
+    /// New formats after a re-offer (codec change, RFC 3264 8.3.2).
+    Update(StreamKey, Box<MediaPlan>),
     Remove(StreamKey, tokio::sync::oneshot::Sender<StreamReport>),
     Shutdown,
 }
@@ -61,59 +71,31 @@ pub(crate) struct MediaHandle {
 }
 
 impl MediaHandle {
-    pub(crate) fn add(&self, spec: StreamSpec) {
-        if self.tx.send(Command::Add(Box::new(spec))).is_ok() {
+    fn send(&self, c: Command) {
+        if self.tx.send(c).is_ok() {
             let _ = self.waker.wake();
         }
     }
 
-    /// Change the payload types a stream accepts.
-    pub(crate) fn update(
-        &self,
-        key: StreamKey,
-        payload_types: Vec<(u8, Codec)>,
-        telephone_event: Option<u8>,
-    ) {
-        if self
-            .tx
-            .send(Command::Update(key, payload_types, telephone_event))
-            .is_ok()
-        {
-            let _ = self.waker.wake();
-        }
+    pub(crate) fn add(&self, spec: StreamSpec) {
+        self.send(Command::Add(Box::new(spec)));
+    }
+
+    /// Change the formats a stream accepts.
+    pub(crate) fn update(&self, key: StreamKey, plan: MediaPlan) {
+        self.send(Command::Update(key, Box::new(plan)));
     }
 
     /// Stop receiving; the remaining audio is flushed to the writer before the report is sent.
     pub(crate) fn remove(&self, key: StreamKey) -> tokio::sync::oneshot::Receiver<StreamReport> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.tx.send(Command::Remove(key, tx)).is_ok() {
-            let _ = self.waker.wake();
-        }
+        self.send(Command::Remove(key, tx));
         rx
     }
 
     pub(crate) fn shutdown(&self) {
-        if self.tx.send(Command::Shutdown).is_ok() {
-            let _ = self.waker.wake();
-        }
+        self.send(Command::Shutdown);
     }
-}
-
-struct Slot {
-    key: StreamKey,
-    rtp: UdpSocket,
-    rtcp: UdpSocket,
-    payload_types: Vec<(u8, Codec)>,
-    telephone_event: Option<u8>,
-    clock_rate: u32,
-    /// Time zero of the recording, shared by its streams: the arrival of the first RTP packet
-    /// on any of them. Files start with the audio, not with the INVITE.
-    start: Option<Instant>,
-    timeline: StreamTimeline,
-    pending: Vec<i16>,
-    pending_start: Option<u64>,
-    rtcp_packets: u64,
-    foreign_packets: u64,
 }
 
 /// Start the media thread.
@@ -125,236 +107,183 @@ pub(crate) fn spawn(
     let (tx, rx) = mpsc::channel();
     let join = std::thread::Builder::new()
         .name("tapline-media".into())
-        .spawn(move || run(poll, rx, writer))?;
+        .spawn(move || Engine::new(poll, writer).run(rx))?;
     Ok((MediaHandle { tx, waker }, join))
 }
 
-fn run(mut poll: Poll, rx: mpsc::Receiver<Command>, writer: WriterHandle) {
-    let mut events = Events::with_capacity(1024);
-    // Slots are indexed by token/2 (RTP = even token, RTCP = odd token).
-    let mut slots: Vec<Option<Slot>> = Vec::new();
-    let mut free: Vec<usize> = Vec::new();
-    let mut index: HashMap<StreamKey, usize> = HashMap::new();
-    // Per recording: its time zero (once a packet arrived) and how many streams it has here.
-    let mut origins: HashMap<u64, (Option<Instant>, usize)> = HashMap::new();
-    let mut buf = [0u8; 2048];
-    let mut last_flush = Instant::now();
-    loop {
-        if let Err(e) = poll.poll(&mut events, Some(FLUSH_EVERY / 2)) {
-            if e.kind() != ErrorKind::Interrupted {
-                tracing::error!(error = %e, "media poll failed");
-            }
+struct Engine {
+    poll: Poll,
+    writer: WriterHandle,
+    /// Slots are indexed by token/2 (RTP = even token, RTCP = odd token).
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    index: HashMap<StreamKey, usize>,
+    /// Per recording: its time zero (once a packet arrived) and how many streams it has here.
+    origins: HashMap<u64, (Option<Instant>, usize)>,
+}
+
+impl Engine {
+    fn new(poll: Poll, writer: WriterHandle) -> Engine {
+        Engine {
+            poll,
+            writer,
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            origins: HashMap::new(),
         }
-        let now = Instant::now();
-        for event in events.iter() {
-            let token = event.token();
-            if token == WAKER {
-                continue;
-            }
-            let Some(Some(slot)) = slots.get_mut(token.0 / 2) else {
-                continue;
-            };
-            if token.0 % 2 == 0 {
-                receive_rtp(slot, now, &mut buf, &mut origins);
-            } else {
-                while let Ok(_n) = slot.rtcp.recv(&mut buf) {
-                    slot.rtcp_packets += 1;
-                }
-            }
-        }
-        // Control messages.
+    }
+
+    fn run(mut self, rx: mpsc::Receiver<Command>) {
+        let mut events = Events::with_capacity(1024);
+        let mut buf = [0u8; 2048];
+        let mut last_flush = Instant::now();
         loop {
-            match rx.try_recv() {
-                Ok(Command::Add(spec)) => {
-                    let origin = origins.entry(spec.key.recording).or_insert((None, 0));
-                    origin.1 += 1;
-                    add(&mut poll, &mut slots, &mut free, &mut index, *spec);
+            if let Err(e) = self.poll.poll(&mut events, Some(FLUSH_EVERY / 2)) {
+                if e.kind() != ErrorKind::Interrupted {
+                    tracing::error!(error = %e, "media poll failed");
                 }
-                Ok(Command::Update(key, pts, te)) => {
-                    if let Some(slot) = index
-                        .get(&key)
-                        .and_then(|i| slots.get_mut(*i))
-                        .and_then(Option::as_mut)
-                    {
-                        slot.payload_types = pts;
-                        slot.telephone_event = te;
-                    }
-                }
-                Ok(Command::Remove(key, reply)) => {
-                    if let Some(i) = index.remove(&key) {
-                        if let Some(mut slot) = slots.get_mut(i).and_then(Option::take) {
-                            let _ = poll.registry().deregister(&mut slot.rtp);
-                            let _ = poll.registry().deregister(&mut slot.rtcp);
-                            // Read what is still queued in the socket before closing.
-                            receive_rtp(&mut slot, Instant::now(), &mut buf, &mut origins);
-                            finish(&mut slot, &writer);
-                            if let Some(origin) = origins.get_mut(&key.recording) {
-                                origin.1 = origin.1.saturating_sub(1);
-                                if origin.1 == 0 {
-                                    origins.remove(&key.recording);
-                                }
-                            }
-                            let _ = reply.send(StreamReport {
-                                stats: slot.timeline.stats(),
-                                rtcp_packets: slot.rtcp_packets,
-                                foreign_packets: slot.foreign_packets,
-                            });
-                            free.push(i);
-                        }
-                    } else {
-                        let _ = reply.send(StreamReport::default());
-                    }
-                }
-                Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => return,
-                Err(mpsc::TryRecvError::Empty) => break,
             }
-        }
-        if now.duration_since(last_flush) >= FLUSH_EVERY {
-            last_flush = now;
-            for slot in slots.iter_mut().flatten() {
-                // A stream that has not received anything yet still advances (with silence)
-                // once its recording has a time zero, so the stereo file never waits on it.
-                let origin = origins.get(&slot.key.recording).and_then(|o| o.0);
-                let Some(start) = slot.start.or(origin) else {
+            let now = Instant::now();
+            for event in events.iter() {
+                let token = event.token();
+                if token == WAKER {
+                    continue;
+                }
+                let Some(Some(slot)) = self.slots.get_mut(token.0 / 2) else {
                     continue;
                 };
-                slot.start = Some(start);
-                let pos = position(start, now, slot.clock_rate);
-                let (pending, pending_start) = (&mut slot.pending, &mut slot.pending_start);
-                slot.timeline.drain(pos, &mut |start, samples| {
-                    pending_start.get_or_insert(start);
-                    pending.extend_from_slice(samples);
-                });
-                send_pending(slot, &writer);
+                if token.0 % 2 == 0 {
+                    let origin = self.origins.entry(slot.key.recording).or_insert((None, 1));
+                    slot.receive_rtp(now, &mut buf, &mut origin.0);
+                } else {
+                    slot.receive_rtcp(now, &mut buf);
+                }
             }
-        }
-    }
-}
-
-fn add(
-    poll: &mut Poll,
-    slots: &mut Vec<Option<Slot>>,
-    free: &mut Vec<usize>,
-    index: &mut HashMap<StreamKey, usize>,
-    spec: StreamSpec,
-) {
-    let i = free.pop().unwrap_or_else(|| {
-        slots.push(None);
-        slots.len() - 1
-    });
-    let mut rtp = UdpSocket::from_std(spec.rtp);
-    let mut rtcp = UdpSocket::from_std(spec.rtcp);
-    let registry = poll.registry();
-    if let Err(e) = registry
-        .register(&mut rtp, Token(i * 2), Interest::READABLE)
-        .and_then(|()| registry.register(&mut rtcp, Token(i * 2 + 1), Interest::READABLE))
-    {
-        tracing::error!(error = %e, "cannot poll RTP socket; stream will not be recorded");
-        free.push(i);
-        return;
-    }
-    let clock_rate = spec.clock_rate.max(1);
-    let timeline = StreamTimeline::new(TimelineConfig {
-        clock_rate,
-        reorder_window: spec.reorder_ms.saturating_mul(clock_rate) / 1000,
-        capacity: clock_rate.saturating_mul(2),
-        max_jump: clock_rate.saturating_mul(2),
-    });
-    index.insert(spec.key, i);
-    if let Some(s) = slots.get_mut(i) {
-        *s = Some(Slot {
-            key: spec.key,
-            rtp,
-            rtcp,
-            payload_types: spec.payload_types,
-            telephone_event: spec.telephone_event,
-            clock_rate,
-            start: None,
-            timeline,
-            pending: Vec::with_capacity(clock_rate as usize / 5),
-            pending_start: None,
-            rtcp_packets: 0,
-            foreign_packets: 0,
-        });
-    }
-}
-
-fn position(start: Instant, now: Instant, clock_rate: u32) -> u64 {
-    let d = now.saturating_duration_since(start);
-    (d.as_micros() as u64).saturating_mul(u64::from(clock_rate)) / 1_000_000
-}
-
-fn receive_rtp(
-    slot: &mut Slot,
-    now: Instant,
-    buf: &mut [u8],
-    origins: &mut HashMap<u64, (Option<Instant>, usize)>,
-) {
-    let mut arrival = slot
-        .start
-        .map(|start| position(start, now, slot.clock_rate));
-    loop {
-        let n = match slot.rtp.recv(buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => {
-                tracing::debug!(error = %e, "RTP receive error");
-                return;
-            }
-        };
-        let Some(datagram) = buf.get(..n) else { return };
-        let Ok(packet) = parse_rtp(datagram) else {
-            slot.foreign_packets += 1;
-            continue;
-        };
-        if Some(packet.payload_type) == slot.telephone_event {
-            // DTMF events are never audio (RFC 4733); issue #4 records them as events.
-            continue;
-        }
-        let codec = slot
-            .payload_types
-            .iter()
-            .find(|(pt, _)| *pt == packet.payload_type)
-            .map(|(_, c)| *c);
-        match codec {
-            Some(codec) => {
-                let pos = match arrival {
-                    Some(pos) => pos,
-                    None => {
-                        let origin = origins.entry(slot.key.recording).or_insert((None, 1));
-                        let start = *origin.0.get_or_insert(now);
-                        slot.start = Some(start);
-                        let pos = position(start, now, slot.clock_rate);
-                        arrival = Some(pos);
-                        pos
+            loop {
+                match rx.try_recv() {
+                    Ok(Command::Add(spec)) => self.add(*spec),
+                    Ok(Command::Update(key, plan)) => {
+                        if let Some(slot) = self
+                            .index
+                            .get(&key)
+                            .and_then(|i| self.slots.get_mut(*i))
+                            .and_then(Option::as_mut)
+                        {
+                            slot.decoders = decoders_for(&plan);
+                            slot.telephone_event = plan.telephone_event;
+                        }
                     }
-                };
-                slot.timeline.push(pos, &packet, codec);
+                    Ok(Command::Remove(key, reply)) => {
+                        let _ = reply.send(self.remove(key, &mut buf));
+                    }
+                    Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => return,
+                    Err(mpsc::TryRecvError::Empty) => break,
+                }
             }
-            None => slot.foreign_packets += 1,
+            if now.duration_since(last_flush) >= FLUSH_EVERY {
+                last_flush = now;
+                for slot in self.slots.iter_mut().flatten() {
+                    // A stream that has not received anything yet still advances (with silence)
+                    // once its recording has a time zero, so the stereo file never waits on it.
+                    if slot.start.is_none() {
+                        slot.start = self.origins.get(&slot.key.recording).and_then(|o| o.0);
+                    }
+                    slot.drain(now);
+                    send_pending(slot, &self.writer);
+                    slot.maybe_send_rr(now);
+                }
+            }
         }
     }
-}
 
-/// End of the stream (BYE): everything received is written, and the file runs until now, so
-/// every stream of the recording ends at the same moment (silence after the last packet is part
-/// of the call).
-fn finish(slot: &mut Slot, writer: &WriterHandle) {
-    let (pending, pending_start) = (&mut slot.pending, &mut slot.pending_start);
-    if let Some(start) = slot.start {
-        let now = position(start, Instant::now(), slot.clock_rate);
-        let window = u64::from(slot.timeline.config().reorder_window);
-        slot.timeline.drain(now + window, &mut |start, samples| {
-            pending_start.get_or_insert(start);
-            pending.extend_from_slice(samples);
+    fn add(&mut self, spec: StreamSpec) {
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        let mut rtp = UdpSocket::from_std(spec.rtp);
+        let mut rtcp = UdpSocket::from_std(spec.rtcp);
+        let registry = self.poll.registry();
+        if let Err(e) = registry
+            .register(&mut rtp, Token(i * 2), Interest::READABLE)
+            .and_then(|()| registry.register(&mut rtcp, Token(i * 2 + 1), Interest::READABLE))
+        {
+            tracing::error!(error = %e, "cannot poll RTP socket; stream will not be recorded");
+            self.free.push(i);
+            return;
+        }
+        let origin = self.origins.entry(spec.key.recording).or_insert((None, 0));
+        origin.1 += 1;
+        let rate = spec.plan.sample_rate.max(1);
+        let timeline = StreamTimeline::new(TimelineConfig {
+            clock_rate: rate,
+            reorder_window: spec.reorder_ms.saturating_mul(rate) / 1000,
+            capacity: rate.saturating_mul(2),
+            max_jump: rate.saturating_mul(2),
         });
+        self.index.insert(spec.key, i);
+        if let Some(s) = self.slots.get_mut(i) {
+            *s = Some(Slot {
+                key: spec.key,
+                rtp,
+                rtcp,
+                decoders: decoders_for(&spec.plan),
+                telephone_event: spec.plan.telephone_event,
+                sample_rate: rate,
+                rtp_clock: spec.plan.rtp_clock.max(1),
+                start: None,
+                timeline,
+                dtmf: DtmfTracker::new(),
+                dtmf_events: Vec::new(),
+                pending: Vec::with_capacity(rate as usize / 5),
+                pending_start: None,
+                rtcp_packets: 0,
+                foreign_packets: 0,
+                cn_packets: 0,
+                first: None,
+                last_sr: None,
+                sr_count: 0,
+                rtp_source: None,
+                rtcp_source: None,
+                last_rr: None,
+                rr_expected: 0,
+                rr_received: 0,
+                our_ssrc: fastrand::u32(..),
+            });
+        }
     }
-    slot.timeline.finish(&mut |start, samples| {
-        pending_start.get_or_insert(start);
-        pending.extend_from_slice(samples);
-    });
-    send_pending(slot, writer);
+
+    fn remove(&mut self, key: StreamKey, buf: &mut [u8]) -> StreamReport {
+        let Some(i) = self.index.remove(&key) else {
+            return StreamReport::default();
+        };
+        let Some(mut slot) = self.slots.get_mut(i).and_then(Option::take) else {
+            return StreamReport::default();
+        };
+        let _ = self.poll.registry().deregister(&mut slot.rtp);
+        let _ = self.poll.registry().deregister(&mut slot.rtcp);
+        // Read what is still queued in the socket before closing.
+        let now = Instant::now();
+        let origin = self.origins.entry(key.recording).or_insert((None, 1));
+        slot.receive_rtp(now, buf, &mut origin.0);
+        if slot.start.is_none() {
+            slot.start = origin.0;
+        }
+        slot.finish(now);
+        send_pending(&mut slot, &self.writer);
+        if let Some(origin) = self.origins.get_mut(&key.recording) {
+            origin.1 = origin.1.saturating_sub(1);
+            if origin.1 == 0 {
+                self.origins.remove(&key.recording);
+            }
+        }
+        self.free.push(i);
+        slot.report()
+    }
 }
 
 fn send_pending(slot: &mut Slot, writer: &WriterHandle) {
@@ -366,7 +295,7 @@ fn send_pending(slot: &mut Slot, writer: &WriterHandle) {
     }
     let samples = std::mem::replace(
         &mut slot.pending,
-        Vec::with_capacity(slot.clock_rate as usize / 5),
+        Vec::with_capacity(slot.sample_rate as usize / 5),
     );
     writer.send(WriterMsg::Audio {
         recording: slot.key.recording,

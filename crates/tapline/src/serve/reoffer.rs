@@ -6,13 +6,13 @@ use time::OffsetDateTime;
 
 use tapline_sdp::{
     NegotiatedStream, SessionDescription, StreamChange, StreamDecision, build_answer,
-    compare_reoffer, is_paused, plan_answer,
+    compare_reoffer, is_paused, plan_answer_preferring,
 };
 use tapline_store::{EventRow, StreamCounters, StreamRow};
 
 use super::core::{Core, CoreMsg};
 use super::media_engine::{StreamKey, StreamSpec};
-use super::media_plan::{SUPPORTED, media_plan};
+use super::media_plan::{media_plan, supported};
 use super::plan::file_name;
 use super::session::SessionStream;
 use super::writer::WriterMsg;
@@ -30,7 +30,7 @@ impl Core {
         num: u64,
         offer: &SessionDescription,
     ) -> Result<Vec<u8>, Refused> {
-        let decisions = plan_answer(offer, SUPPORTED);
+        let decisions = plan_answer_preferring(offer, &supported(), &self.config.codecs);
         let Some(s) = self.sessions.get(&num) else {
             return Err(Refused {
                 status: 481,
@@ -131,11 +131,7 @@ impl Core {
                                 *telephone_event,
                                 offer.media.get(*index),
                             );
-                            self.media.update(
-                                st.key,
-                                plan.payload_types.clone(),
-                                plan.telephone_event,
-                            );
+                            self.media.update(st.key, plan.clone());
                             st.plan = plan;
                             events.push(event("codec_changed", &st.label, Some(serde_json::json!({ "codec": encoding, "payload_type": payload_type }))));
                             rows.push(stream_row(st, offer, *index, d));
@@ -221,7 +217,12 @@ impl Core {
                         mline: *index,
                         rtp_port: Some(pair.rtp_port),
                         key,
-                        file: Some(path.clone()),
+                        file: self
+                            .config
+                            .outputs
+                            .iter()
+                            .any(|o| o.eq_ignore_ascii_case("streams"))
+                            .then(|| path.clone()),
                         active: true,
                         paused: is_paused(d),
                         plan: plan.clone(),
@@ -234,16 +235,15 @@ impl Core {
                     self.writer.send(WriterMsg::AddStream {
                         recording: num,
                         stream,
-                        path,
+                        path: st.file.clone(),
+                        rate: plan.sample_rate,
                         stereo_channel,
                     });
                     self.media.add(StreamSpec {
                         key,
                         rtp: pair.rtp,
                         rtcp: pair.rtcp,
-                        payload_types: plan.payload_types.clone(),
-                        telephone_event: plan.telephone_event,
-                        clock_rate: plan.clock_rate,
+                        plan: plan.clone(),
                         reorder_ms: self.config.reorder_ms,
                     });
                     rows.push(stream_row(&st, offer, *index, d));
@@ -389,8 +389,7 @@ impl Core {
                     te,
                     Some(m),
                 );
-                self.media
-                    .update(st.key, plan.payload_types.clone(), plan.telephone_event);
+                self.media.update(st.key, plan.clone());
                 st.plan = plan;
             }
             if let Some(label) = m.label() {

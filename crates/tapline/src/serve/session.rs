@@ -75,6 +75,8 @@ pub(crate) struct Session {
     /// The first metadata was partial: ask for a snapshot once answered.
     pub(crate) wants_snapshot: bool,
     pub(crate) started: Instant,
+    /// Wall-clock time of the INVITE.
+    pub(crate) started_at: time::OffsetDateTime,
     /// Where this recording's files go.
     pub(crate) dir: PathBuf,
     pub(crate) span: tracing::Span,

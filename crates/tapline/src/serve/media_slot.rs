@@ -1,0 +1,237 @@
+//! One received stream inside the media thread: its sockets, decoders (one per payload type),
+//! timeline, DTMF tracker and RTCP state. Everything here runs per packet: no allocation, no
+//! lock, no wake-up (DTMF events, which are rare, are the one exception).
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::UdpSocket;
+use tapline_media::{
+    CodecKind, Decoder, DtmfEvent, DtmfTracker, PushOutcome, ReportBlock, RtcpPacket, StreamStats,
+    StreamTimeline, build_receiver_report, parse_rtcp, parse_rtp, rtcp,
+};
+
+use super::media_engine::{StreamKey, StreamReport};
+use super::media_plan::MediaPlan;
+
+/// RTCP receiver reports go out about this often (RFC 3550 6.2: 5 s minimum interval).
+pub(crate) const RR_EVERY: Duration = Duration::from_secs(5);
+
+pub(crate) struct Slot {
+    pub(crate) key: StreamKey,
+    pub(crate) rtp: UdpSocket,
+    pub(crate) rtcp: UdpSocket,
+    pub(crate) decoders: Vec<(u8, Decoder)>,
+    pub(crate) telephone_event: Option<u8>,
+    /// Timeline rate (decoded PCM).
+    pub(crate) sample_rate: u32,
+    /// RTP clock of the stream (DTMF positions are in it).
+    pub(crate) rtp_clock: u32,
+    /// Time zero of the recording, shared by its streams: the arrival of the first RTP packet
+    /// on any of them. Files start with the audio, not with the INVITE.
+    pub(crate) start: Option<Instant>,
+    pub(crate) timeline: StreamTimeline,
+    pub(crate) dtmf: DtmfTracker,
+    pub(crate) dtmf_events: Vec<DtmfEvent>,
+    pub(crate) pending: Vec<i16>,
+    pub(crate) pending_start: Option<u64>,
+    pub(crate) rtcp_packets: u64,
+    pub(crate) foreign_packets: u64,
+    pub(crate) cn_packets: u64,
+    /// First packet: (RTP timestamp, arrival position on the recording axis, in sample_rate).
+    pub(crate) first: Option<(u32, u64)>,
+    /// Last sender report: (NTP, RTP timestamp, when).
+    pub(crate) last_sr: Option<(u64, u32, Instant)>,
+    pub(crate) sr_count: u64,
+    /// Where the SRC sends from: RTCP goes back there (symmetric RTCP, RFC 7866 8.1.8).
+    pub(crate) rtp_source: Option<SocketAddr>,
+    pub(crate) rtcp_source: Option<SocketAddr>,
+    pub(crate) last_rr: Option<Instant>,
+    pub(crate) rr_expected: u64,
+    pub(crate) rr_received: u64,
+    pub(crate) our_ssrc: u32,
+}
+
+/// Decoders for a plan; formats whose decoder cannot be set up are logged and left out.
+pub(crate) fn decoders_for(plan: &MediaPlan) -> Vec<(u8, Decoder)> {
+    plan.payload_types
+        .iter()
+        .filter_map(|(pt, spec)| match Decoder::new(spec) {
+            Ok(d) => Some((*pt, d)),
+            Err(e) => {
+                tracing::warn!(payload_type = pt, error = %e, "cannot decode this payload type");
+                None
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn position(start: Instant, now: Instant, rate: u32) -> u64 {
+    let d = now.saturating_duration_since(start);
+    (d.as_micros() as u64).saturating_mul(u64::from(rate)) / 1_000_000
+}
+
+impl Slot {
+    /// Drain the RTP socket. `origin` is the recording's time zero (set by the first packet).
+    pub(crate) fn receive_rtp(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        origin: &mut Option<Instant>,
+    ) {
+        loop {
+            let (n, from) = match self.rtp.recv_from(buf) {
+                Ok(x) => x,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::debug!(error = %e, "RTP receive error");
+                    return;
+                }
+            };
+            let Some(datagram) = buf.get(..n) else { return };
+            let Ok(packet) = parse_rtp(datagram) else {
+                self.foreign_packets += 1;
+                continue;
+            };
+            let Some(decoder) = self
+                .decoders
+                .iter_mut()
+                .find(|(pt, _)| *pt == packet.payload_type)
+                .map(|(_, d)| d)
+            else {
+                self.foreign_packets += 1;
+                continue;
+            };
+            self.rtp_source.get_or_insert(from);
+            let start = *self.start.get_or_insert(*origin.get_or_insert(now));
+            let arrival = position(start, now, self.sample_rate);
+            if decoder.spec().kind == CodecKind::TelephoneEvent {
+                // DTMF is never audio (RFC 4733): it becomes events in the catalogue.
+                let pos = position(start, now, self.rtp_clock);
+                if let Ok(events) = self.dtmf.push(pos, &packet, self.rtp_clock) {
+                    self.dtmf_events.extend(events);
+                }
+            }
+            let outcome = self.timeline.push_with(arrival, &packet, decoder);
+            match outcome {
+                PushOutcome::ComfortNoise => self.cn_packets += 1,
+                PushOutcome::Accepted | PushOutcome::Reanchored if self.first.is_none() => {
+                    self.first = Some((packet.timestamp, arrival));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Drain the RTCP socket: keep the last sender report (RFC 3550 6.4.1).
+    pub(crate) fn receive_rtcp(&mut self, now: Instant, buf: &mut [u8]) {
+        while let Ok((n, from)) = self.rtcp.recv_from(buf) {
+            self.rtcp_packets += 1;
+            self.rtcp_source = Some(from);
+            let Some(bytes) = buf.get(..n) else { continue };
+            if let Ok(packets) = parse_rtcp(bytes) {
+                for p in packets {
+                    if let RtcpPacket::SenderReport(sr) = p {
+                        self.last_sr = Some((sr.ntp, sr.rtp_ts, now));
+                        self.sr_count += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Send a receiver report when one is due (RFC 7866 8.1.1: the SRS supports RTCP).
+    pub(crate) fn maybe_send_rr(&mut self, now: Instant) {
+        if self
+            .last_rr
+            .is_some_and(|t| now.duration_since(t) < RR_EVERY)
+        {
+            return;
+        }
+        let stats = self.timeline.stats();
+        let (Some(ssrc), Some(to)) = (
+            stats.ssrc,
+            self.rtcp_source.or_else(|| {
+                self.rtp_source
+                    .map(|a| SocketAddr::new(a.ip(), a.port().saturating_add(1)))
+            }),
+        ) else {
+            return;
+        };
+        self.last_rr = Some(now);
+        let expected = stats.received + stats.lost;
+        let (d_exp, d_rec) = (
+            expected.saturating_sub(self.rr_expected),
+            stats.received.saturating_sub(self.rr_received),
+        );
+        self.rr_expected = expected;
+        self.rr_received = stats.received;
+        let (lsr, dlsr) = match self.last_sr {
+            Some((ntp, _, at)) => (rtcp::lsr_of(ntp), rtcp::dlsr_of(now.duration_since(at))),
+            None => (0, 0),
+        };
+        let block = ReportBlock {
+            ssrc,
+            fraction_lost: rtcp::fraction_lost(d_exp, d_rec),
+            cumulative_lost: i32::try_from(stats.lost).unwrap_or(i32::MAX),
+            highest_seq: u32::from(stats.last_seq.unwrap_or(0)),
+            jitter: stats.jitter,
+            lsr,
+            dlsr,
+        };
+        if let Ok(packet) = build_receiver_report(self.our_ssrc, "tapline", &[block]) {
+            let _ = self.rtcp.send_to(&packet, to);
+        }
+    }
+
+    /// Move what the timeline has ready (up to `now`) into the pending buffer.
+    pub(crate) fn drain(&mut self, now: Instant) {
+        let Some(start) = self.start else { return };
+        let pos = position(start, now, self.sample_rate);
+        let (pending, pending_start) = (&mut self.pending, &mut self.pending_start);
+        self.timeline.drain(pos, &mut |s, samples| {
+            pending_start.get_or_insert(s);
+            pending.extend_from_slice(samples);
+        });
+    }
+
+    /// End of the stream (BYE): everything received is placed and the file runs until now, so
+    /// every stream of the recording ends at the same moment.
+    pub(crate) fn finish(&mut self, now: Instant) {
+        let (pending, pending_start) = (&mut self.pending, &mut self.pending_start);
+        if let Some(start) = self.start {
+            let pos = position(start, now, self.sample_rate);
+            let window = u64::from(self.timeline.config().reorder_window);
+            self.timeline.drain(pos + window, &mut |s, samples| {
+                pending_start.get_or_insert(s);
+                pending.extend_from_slice(samples);
+            });
+        }
+        self.timeline.finish(&mut |s, samples| {
+            pending_start.get_or_insert(s);
+            pending.extend_from_slice(samples);
+        });
+        if let Some(e) = self.dtmf.finish() {
+            self.dtmf_events.push(e);
+        }
+    }
+
+    pub(crate) fn report(&mut self) -> StreamReport {
+        let stats: StreamStats = self.timeline.stats();
+        StreamReport {
+            stats,
+            rtcp_packets: self.rtcp_packets,
+            foreign_packets: self.foreign_packets,
+            cn_packets: self.cn_packets,
+            dtmf: std::mem::take(&mut self.dtmf_events),
+            sample_rate: self.sample_rate,
+            rtp_clock: self.rtp_clock,
+            first: self.first,
+            origin: self.start,
+            last_sr: self.last_sr.map(|(ntp, ts, _)| (ntp, ts)),
+            sr_count: self.sr_count,
+        }
+    }
+}
