@@ -28,6 +28,8 @@ pub(crate) enum Command {
     Recordings(RecordingsArgs),
     /// Send paced 20 ms RTP to one or more addresses (for sipp scenarios, through `<exec>`).
     RtpSend(RtpSendArgs),
+    /// Print a running server's receive counters as JSON (from DATA_DIR/tapline.sock).
+    Stats(crate::stats::StatsArgs),
 }
 
 /// `tapline rtp-send`: real-time RTP from tones or WAV files, one stream per `--to`.
@@ -85,8 +87,18 @@ pub(crate) enum TransportArg {
 /// Codec the simulator sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CodecArg {
+    /// G.711 mu-law, PT 0.
     Pcmu,
+    /// G.711 A-law, PT 8.
     Pcma,
+    /// G.722 (16 kHz audio, 8000 Hz RTP clock), PT 9.
+    G722,
+    /// Opus (opus/48000/2, dynamic PT 111), encoded from 16 kHz audio.
+    Opus,
+    /// Linear 16-bit PCM at 16 kHz (L16/16000, dynamic PT 96).
+    L16,
+    /// G.729 (PT 18); needs a build with the `g729` feature.
+    G729,
 }
 
 /// `tapline call`: one SIPREC recording session with two labelled streams.
@@ -104,7 +116,8 @@ pub(crate) struct CallArgs {
     /// Callee address of record written into the metadata.
     #[arg(long, default_value = "sip:bob@example.com")]
     pub(crate) callee: String,
-    /// Caller audio: `tone:FREQ` or a WAV file (16-bit PCM, 8 kHz mono).
+    /// Caller audio: `tone:FREQ` or a WAV file (16-bit PCM at the codec's audio rate: 8 kHz,
+    /// or 16 kHz for g722, opus and l16).
     #[arg(long, default_value = "tone:440")]
     pub(crate) caller_audio: String,
     /// Callee audio: `tone:FREQ` or a WAV file.
@@ -122,6 +135,28 @@ pub(crate) struct CallArgs {
     /// Print the outcome as one JSON object.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Drop this percentage of RTP packets (0-100).
+    #[arg(long, default_value_t = 0.0, value_name = "PCT")]
+    pub(crate) loss: f64,
+    /// Hold back this percentage of packets by two packet times, so later ones overtake them.
+    #[arg(long, default_value_t = 0.0, value_name = "PCT")]
+    pub(crate) reorder: f64,
+    /// Send this percentage of packets twice.
+    #[arg(long, default_value_t = 0.0, value_name = "PCT")]
+    pub(crate) duplicate: f64,
+    /// Delay every packet by a uniform random 0..MS milliseconds (packets reorder naturally).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub(crate) jitter: u32,
+    /// From this many seconds on, send with a new SSRC and new random sequence/timestamp bases.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) ssrc_change_at: Option<f64>,
+    /// RFC 4733 telephone-event digits (0-9 * # A-D) on the caller stream, from 1 s in,
+    /// 100 ms per digit with 100 ms gaps.
+    #[arg(long, value_name = "DIGITS")]
+    pub(crate) dtmf: Option<String>,
+    /// Seed for the impairments and RTP bases, for reproducible runs [default: random].
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
 }
 
 /// `tapline inspect`.
@@ -151,6 +186,33 @@ pub(crate) enum RecordingsCommand {
         /// At most this many.
         #[arg(long)]
         limit: Option<u32>,
+    },
+    /// Find recordings by participant, Call-ID, state or start time (newest first).
+    Search {
+        /// Part of a participant's address of record (case-insensitive), e.g. `alice` or `+4930`.
+        #[arg(long)]
+        aor: Option<String>,
+        /// The recording session's Call-ID.
+        #[arg(long)]
+        call_id: Option<String>,
+        /// active, complete, failed or interrupted.
+        #[arg(long)]
+        state: Option<String>,
+        /// Started at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Started before this RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Data directory holding the catalogue [default: ./tapline-data].
+        #[arg(long, env = "TAPLINE_DATA_DIR", default_value = "./tapline-data")]
+        data_dir: PathBuf,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Show one recording with its streams, metadata and warnings.
     Show {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use tapline_store::Catalogue;
+use tapline_store::{Catalogue, RecordingSummary, SearchQuery};
 
 use crate::cli::{RecordingsArgs, RecordingsCommand};
 
@@ -21,37 +21,41 @@ pub(crate) fn main(args: RecordingsArgs) -> anyhow::Result<()> {
         } => {
             let cat = open(&data_dir)?;
             let list = cat.list(limit).context("listing recordings")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                for r in &list {
-                    let who: Vec<String> = r
-                        .participants
-                        .iter()
-                        .map(|p| {
-                            format!(
-                                "{}{}",
-                                p.aor.as_deref().unwrap_or("?"),
-                                p.role
-                                    .as_deref()
-                                    .map(|r| format!(" ({r})"))
-                                    .unwrap_or_default()
-                            )
+            print_list(&list, json)?;
+        }
+        RecordingsCommand::Search {
+            aor,
+            call_id,
+            state,
+            since,
+            until,
+            limit,
+            data_dir,
+            json,
+        } => {
+            let time = |s: Option<String>| -> anyhow::Result<Option<time::OffsetDateTime>> {
+                s.map(|s| {
+                    time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                        .with_context(|| {
+                            format!("{s} is not an RFC 3339 time (e.g. 2026-11-26T08:00:00Z)")
                         })
-                        .collect();
-                    println!(
-                        "{}  {:<11} {}  {:>8}  {}  {}",
-                        r.id,
-                        r.state,
-                        r.started_at,
-                        r.duration_ms
-                            .map(|d| format!("{:.1}s", d as f64 / 1000.0))
-                            .unwrap_or_else(|| "-".into()),
-                        r.call_id,
-                        who.join(", ")
-                    );
-                }
-            }
+                })
+                .transpose()
+            };
+            let query = SearchQuery {
+                aor,
+                call_id,
+                state: state
+                    .map(|s| s.parse::<tapline_store::RecordingState>())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("bad --state: {e}"))?,
+                since: time(since)?,
+                until: time(until)?,
+                limit,
+            };
+            let cat = open(&data_dir)?;
+            let list = cat.search(&query).context("searching recordings")?;
+            print_list(&list, json)?;
         }
         RecordingsCommand::Show { id, data_dir, json } => {
             let cat = open(&data_dir)?;
@@ -68,12 +72,55 @@ pub(crate) fn main(args: RecordingsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn print_list(list: &[RecordingSummary], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(list)?);
+        return Ok(());
+    }
+    for r in list {
+        let who: Vec<String> = r
+            .participants
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}{}",
+                    p.aor.as_deref().unwrap_or("?"),
+                    p.role
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        println!(
+            "{}  {:<11} {}  {:>8}  {}  {}",
+            r.id,
+            r.state,
+            r.started_at,
+            r.duration_ms
+                .map(|d| format!("{:.1}s", d as f64 / 1000.0))
+                .unwrap_or_else(|| "-".into()),
+            r.call_id,
+            who.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Open the catalogue for reading: read-only (never migrating a live server's database), or,
+/// when the file predates this build's schema, through the migrating open.
 fn open(data_dir: &Path) -> anyhow::Result<Catalogue> {
     let path = catalogue_path(data_dir);
     if !path.exists() {
         bail!("no catalogue at {} (is --data-dir right?)", path.display());
     }
-    Catalogue::open(&path).with_context(|| format!("opening catalogue {}", path.display()))
+    match Catalogue::open_read_only(&path) {
+        Ok(c) => Ok(c),
+        Err(tapline_store::StoreError::SchemaOutdated { .. }) => {
+            Catalogue::open(&path).with_context(|| format!("opening catalogue {}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("opening catalogue {}", path.display())),
+    }
 }
 
 /// A readable view of `recordings show` (the JSON has everything).

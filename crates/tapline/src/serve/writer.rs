@@ -21,6 +21,9 @@ use tapline_media::{Interleaver, OggOpusWriter, WavWriter};
 const HEADER_EVERY: Duration = Duration::from_secs(1);
 
 type Wav = WavWriter<BufWriter<File>>;
+type Ogg = OggOpusWriter<BufWriter<File>>;
+/// The mixed mono outputs (WAV and/or Ogg Opus) and the lanes they mix.
+type Mixed = (Option<(Wav, PathBuf)>, Option<(Ogg, PathBuf)>, Interleaver);
 
 /// What to write for a new recording.
 pub(crate) struct OutputsPlan {
@@ -118,11 +121,7 @@ struct OpenRecording {
     /// overlaps what its predecessor already wrote is skipped).
     channel_next: Vec<u64>,
     /// Mixed mono: one interleaver lane per stream known at open, summed per frame.
-    mixed: Option<(
-        Option<(Wav, PathBuf)>,
-        Option<(OggOpusWriter<BufWriter<File>>, PathBuf)>,
-        Interleaver,
-    )>,
+    mixed: Option<Mixed>,
     mix_channels: usize,
     scratch: Vec<i16>,
     resampled: Vec<i16>,
@@ -423,7 +422,7 @@ fn write_mix(
     channels: usize,
     mono: &mut Vec<i16>,
     wav: &mut Option<(Wav, PathBuf)>,
-    ogg: &mut Option<(OggOpusWriter<BufWriter<File>>, PathBuf)>,
+    ogg: &mut Option<(Ogg, PathBuf)>,
     errors: &mut Vec<String>,
 ) {
     if frames.is_empty() {
