@@ -30,6 +30,48 @@ pub(crate) enum Command {
     RtpSend(RtpSendArgs),
     /// Print a running server's receive counters as JSON (from DATA_DIR/tapline.sock).
     Stats(crate::stats::StatsArgs),
+    /// Generate SIPREC load: many recorded calls with paced RTP, and a latency/CPU report.
+    Load(LoadArgs),
+}
+
+/// `tapline load`: N SIPREC calls (INVITE with two labelled sendonly streams and metadata, ACK,
+/// 20 ms RTP on both streams, BYE), at most `--concurrency` at once, started at `--rate` per
+/// second. Exits non-zero if any call failed.
+#[derive(Debug, Args)]
+pub(crate) struct LoadArgs {
+    /// The recording server, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) srs: String,
+    /// Calls to make in total.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) calls: u64,
+    /// Calls up at the same time, at most.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) concurrency: u64,
+    /// Calls started per second.
+    #[arg(long, default_value_t = 100.0, value_name = "CPS")]
+    pub(crate) rate: f64,
+    /// Seconds of RTP per call before its BYE.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub(crate) duration: f64,
+    /// Codec for every stream (pcmu or pcma).
+    #[arg(long, value_enum, default_value = "pcmu")]
+    pub(crate) codec: CodecArg,
+    /// SIP transport (udp only).
+    #[arg(long, value_enum, default_value = "udp")]
+    pub(crate) transport: TransportArg,
+    /// Local IP to bind and to write into SIP and SDP [default: the address facing the SRS].
+    #[arg(long)]
+    pub(crate) local_ip: Option<IpAddr>,
+    /// UDP sockets the RTP is sent from (streams share them round robin).
+    #[arg(long, default_value_t = 4)]
+    pub(crate) rtp_sockets: usize,
+    /// Write one JSON line per call (Call-ID, status, wall-clock INVITE/200/BYE/BYE-200 times).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) calls_out: Option<PathBuf>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `tapline rtp-send`: real-time RTP from tones or WAV files, one stream per `--to`.

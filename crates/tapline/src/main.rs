@@ -5,6 +5,7 @@ mod call;
 mod cli;
 mod config;
 mod inspect;
+mod load;
 mod logging;
 mod recordings;
 mod serve;
@@ -19,6 +20,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Inspect(args) => inspect::main(args),
         cli::Command::Recordings(args) => exit(recordings::main(args)),
         cli::Command::RtpSend(args) => exit(call::rtp_send(args)),
+        cli::Command::Load(args) => exit(load::main(args)),
     }
 }
 
