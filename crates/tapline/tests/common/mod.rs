@@ -627,3 +627,438 @@ pub fn recording_of(data: &Path, call_id: &str) -> serde_json::Value {
         .and_then(|a| a.iter().find(|r| r["call_id"] == call_id).cloned())
         .unwrap_or_else(|| panic!("no recording for {call_id}: {l:#}"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Recording-session life cycle helpers (rfc8068_e2e.rs, midcall_e2e.rs): a dialog driven from
+// the SRC side, SDP with chosen m-lines, paced tone RTP, catalogue polling, silence analysis.
+// ---------------------------------------------------------------------------------------------
+
+/// One m-line of an SRC offer.
+#[derive(Debug, Clone)]
+pub struct MLine {
+    /// `audio` or `video`.
+    pub kind: &'static str,
+    /// SRC port (0 removes the stream, RFC 3264 8.2).
+    pub port: u16,
+    pub label: String,
+    /// Direction attribute (`sendonly`, `inactive`, `recvonly`, ...).
+    pub dir: &'static str,
+    /// Audio payload type: 0 (PCMU) or 8 (PCMA).
+    pub pt: u8,
+    /// Media-level `c=` address (e.g. `0.0.0.0` for an RFC 2543 hold).
+    pub conn: Option<&'static str>,
+}
+
+impl MLine {
+    /// A sendonly PCMU audio m-line.
+    pub fn audio(port: u16, label: &str) -> MLine {
+        MLine {
+            kind: "audio",
+            port,
+            label: label.to_owned(),
+            dir: "sendonly",
+            pt: 0,
+            conn: None,
+        }
+    }
+
+    /// A sendonly H.264 video m-line (the server records audio only and refuses it).
+    pub fn video(port: u16, label: &str) -> MLine {
+        MLine {
+            kind: "video",
+            ..MLine::audio(port, label)
+        }
+    }
+
+    pub fn dir(mut self, dir: &'static str) -> MLine {
+        self.dir = dir;
+        self
+    }
+
+    pub fn pt(mut self, pt: u8) -> MLine {
+        self.pt = pt;
+        self
+    }
+
+    pub fn conn(mut self, c: &'static str) -> MLine {
+        self.conn = Some(c);
+        self
+    }
+}
+
+/// An SRC SDP offer with these m-lines; `version` is the o= version (RFC 3264 8: +1 per offer).
+pub fn sdp_offer(ip: IpAddr, version: u32, lines: &[MLine]) -> String {
+    let mut s = format!(
+        "v=0\r\no=src 4711 {version} IN IP4 {ip}\r\ns=SIPREC\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+    );
+    for m in lines {
+        if m.kind == "video" {
+            s += &format!(
+                "m=video {} RTP/AVPF 96\r\na=rtpmap:96 H264/90000\r\n",
+                m.port
+            );
+        } else {
+            let name = if m.pt == 8 { "PCMA" } else { "PCMU" };
+            s += &format!(
+                "m=audio {} RTP/AVP {}\r\na=rtpmap:{} {name}/8000\r\n",
+                m.port, m.pt, m.pt
+            );
+        }
+        if let Some(c) = m.conn {
+            s += &format!("c=IN IP4 {c}\r\n");
+        }
+        s += &format!("a=label:{}\r\na={}\r\n", m.label, m.dir);
+    }
+    s
+}
+
+/// An established recording session seen from the SRC over UDP: sends in-dialog requests
+/// with increasing CSeq and ACKs 2xx to re-INVITEs.
+pub struct SrcDialog {
+    pub link: UdpLink,
+    pub call: SrcCall,
+    pub to_tag: String,
+    pub cseq: u32,
+    /// The 200 OK to the initial INVITE.
+    pub ok: Response,
+}
+
+impl SrcDialog {
+    /// INVITE (CSeq 1) with a body, 200, ACK.
+    pub fn start(srs: SocketAddr, extra: &[(&str, &str)], ct: &str, body: &[u8]) -> SrcDialog {
+        let mut link = UdpLink::new(srs);
+        let call = link.call();
+        let ok = establish(&mut link, &call, &call.invite(&branch(), extra, ct, body));
+        let to_tag = ok.to_tag().expect("To tag").to_owned();
+        SrcDialog {
+            link,
+            call,
+            to_tag,
+            cseq: 1,
+            ok,
+        }
+    }
+
+    /// INVITE with an SDP offer and a metadata document (multipart, RFC 7866 9).
+    pub fn start_siprec(srs: SocketAddr, sdp: &str, xml: &[u8]) -> SrcDialog {
+        let (ct, body) = siprec_body(sdp, &String::from_utf8_lossy(xml));
+        SrcDialog::start(srs, &[], &ct, &body)
+    }
+
+    /// The answered RTP address of the m-line with `label` (panics if refused or absent).
+    pub fn media_addr(&self, answer: &Response, label: &str) -> SocketAddr {
+        let media = answer_media(&answer.body);
+        let want = format!("label:{label}");
+        let (addr, _) = media
+            .iter()
+            .find(|(_, attrs)| attrs.contains(&want))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no m-line labelled {label} in\n{}",
+                    String::from_utf8_lossy(&answer.body)
+                )
+            });
+        assert_ne!(addr.port(), 0, "label {label} was refused");
+        *addr
+    }
+
+    /// Send one in-dialog request (next CSeq) and return its final response; a 2xx to INVITE
+    /// is ACKed.
+    pub fn request(
+        &mut self,
+        method: &str,
+        extra: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> Response {
+        self.cseq += 1;
+        let cseq = self.cseq;
+        let bytes = self
+            .call
+            .request(method, cseq, &branch(), Some(&self.to_tag), extra, body);
+        self.link.send(&bytes);
+        let r = final_response(
+            &mut self.link,
+            &self.call.call_id,
+            method,
+            Duration::from_secs(10),
+        );
+        if method == "INVITE" {
+            let ack = self
+                .call
+                .request("ACK", cseq, &branch(), Some(&self.to_tag), &[], None);
+            self.link.send(&ack);
+        }
+        r
+    }
+
+    /// re-INVITE with an SDP offer and metadata; asserts 200.
+    pub fn reinvite(&mut self, sdp: &str, xml: &[u8]) -> Response {
+        let (ct, body) = siprec_body(sdp, &String::from_utf8_lossy(xml));
+        let r = self.request("INVITE", &[("Require", "siprec")], Some((&ct, &body)));
+        assert_eq!(
+            r.status, 200,
+            "re-INVITE answered {} {}",
+            r.status, r.reason
+        );
+        r
+    }
+
+    /// BYE; asserts 200.
+    pub fn bye(&mut self, body: Option<(&str, &[u8])>) -> Response {
+        let r = self.request("BYE", &[], body);
+        assert_eq!(r.status, 200, "BYE answered {} {}", r.status, r.reason);
+        r
+    }
+}
+
+/// A paced RTP sender of a G.711 tone to one answered port. Its timestamps follow the wall
+/// clock (RFC 3550 5.1), so a silent stretch (hold) shows up as a timestamp jump.
+pub struct ToneRtp {
+    pub sock: UdpSocket,
+    pub dest: SocketAddr,
+    pub freq: f64,
+    pub codec: tapline_media::Codec,
+    ssrc: u32,
+    seq: u16,
+    t0: Option<Instant>,
+    pub sent: u32,
+    /// When the last packet left.
+    pub last: Option<Instant>,
+    /// When the first packet after the latest silence (> 100 ms) left.
+    pub resumed: Option<Instant>,
+    /// Sent by [`RtpPump`] (false = on hold, nothing sent).
+    pub active: bool,
+}
+
+impl ToneRtp {
+    pub fn new(dest: SocketAddr, freq: f64) -> ToneRtp {
+        ToneRtp {
+            sock: UdpSocket::bind("127.0.0.1:0").expect("bind RTP"),
+            dest,
+            freq,
+            codec: tapline_media::Codec::Pcmu,
+            ssrc: fastrand::u32(..),
+            seq: fastrand::u16(..1000),
+            t0: None,
+            sent: 0,
+            last: None,
+            resumed: None,
+            active: true,
+        }
+    }
+
+    fn send_at(&mut self, at: Instant) {
+        let t0 = *self.t0.get_or_insert(at);
+        let n = (at.duration_since(t0).as_millis() / 20) as u64;
+        let mut pcm = [0i16; 160];
+        tapline_media::tone(self.freq, 8000, 8000, n * 160, &mut pcm);
+        let mut payload = [0u8; 160];
+        self.codec.encode(&pcm, &mut payload);
+        let marker = self
+            .last
+            .is_none_or(|l| at.duration_since(l) > Duration::from_millis(100));
+        if marker && self.last.is_some() {
+            self.resumed = Some(at);
+        }
+        let mut buf = [0u8; 200];
+        let len = tapline_media::write_rtp(
+            &mut buf,
+            marker,
+            self.codec.payload_type(),
+            self.seq,
+            (n * 160) as u32,
+            self.ssrc,
+            &payload,
+        )
+        .expect("RTP packet");
+        self.sock.send_to(&buf[..len], self.dest).expect("send RTP");
+        self.seq = self.seq.wrapping_add(1);
+        self.sent += 1;
+        self.last = Some(at);
+    }
+}
+
+/// Send 20 ms packets on every stream for `dur` (blocking); returns when the first packet left.
+pub fn play(streams: &mut [&mut ToneRtp], dur: Duration) -> Instant {
+    let start = Instant::now();
+    let count = (dur.as_millis() / 20) as u32;
+    for k in 0..count {
+        let at = start + Duration::from_millis(20) * k;
+        let now = Instant::now();
+        if at > now {
+            std::thread::sleep(at - now);
+        }
+        for s in streams.iter_mut() {
+            s.send_at(at);
+        }
+    }
+    start
+}
+
+/// Poll `recordings show ID` until `pred` holds (5 s bound); returns the detail.
+pub fn show_until(
+    data: &Path,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let d = show(data, id);
+        if pred(&d) {
+            return d;
+        }
+        if Instant::now() > deadline {
+            panic!("catalogue never showed {what}: {d:#}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// (kind, label, participant_id) of every timeline event, in order.
+pub fn events(detail: &serde_json::Value) -> Vec<(String, Option<String>, Option<String>)> {
+    detail["events"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["kind"].as_str().unwrap_or_default().to_owned(),
+                        e["label"].as_str().map(str::to_owned),
+                        e["participant_id"].as_str().map(str::to_owned),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How many events of `kind` (and `label`, when given) the detail holds.
+pub fn count_events(detail: &serde_json::Value, kind: &str, label: Option<&str>) -> usize {
+    events(detail)
+        .iter()
+        .filter(|(k, l, _)| k == kind && (label.is_none() || l.as_deref() == label))
+        .count()
+}
+
+/// The participant with this address of record in the detail.
+pub fn participant<'a>(detail: &'a serde_json::Value, aor: &str) -> &'a serde_json::Value {
+    detail["participants"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["aor"] == aor))
+        .unwrap_or_else(|| panic!("no participant {aor}: {:#}", detail["participants"]))
+}
+
+/// The labels a participant sends, sorted.
+pub fn sends_of(detail: &serde_json::Value, aor: &str) -> Vec<String> {
+    let mut v: Vec<String> = participant(detail, aor)["sends"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Runs of silent 20 ms frames (RMS below 100) as (first frame, frame count).
+pub fn silent_runs(samples: &[i16]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, frame) in samples.chunks(160).enumerate() {
+        let energy: f64 = frame.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+        let rms = (energy / frame.len().max(1) as f64).sqrt();
+        if rms < 100.0 {
+            match runs.last_mut() {
+                Some((start, len)) if *start + *len == i => *len += 1,
+                _ => runs.push((i, 1)),
+            }
+        }
+    }
+    runs
+}
+
+/// The dominant frequency of samples [from_s, to_s) seconds of a mono 8 kHz signal.
+pub fn freq_between(samples: &[i16], from_s: f64, to_s: f64) -> f64 {
+    let a = ((from_s * 8000.0) as usize).min(samples.len());
+    let b = ((to_s * 8000.0) as usize).min(samples.len());
+    tapline_media::dominant_frequency(&samples[a..b], 8000)
+}
+
+/// A corpus file's bytes (missing = loud failure).
+pub fn corpus(rel: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../../../shared/siprec/corpus/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("corpus file {path}: {e}"))
+}
+
+/// Background RTP: every 20 ms each active [`ToneRtp`] sends a packet, until stopped, so media
+/// keeps flowing while the test does SIP (as a real SRC's would).
+pub struct RtpPump {
+    pub streams: std::sync::Arc<std::sync::Mutex<Vec<ToneRtp>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RtpPump {
+    pub fn start(streams: Vec<ToneRtp>) -> RtpPump {
+        use std::sync::atomic::Ordering;
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(streams));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (s2, stop2) = (shared.clone(), stop.clone());
+        let handle = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut k: u32 = 0;
+            while !stop2.load(Ordering::SeqCst) {
+                let at = start + Duration::from_millis(20) * k;
+                let now = Instant::now();
+                if at > now {
+                    std::thread::sleep(at - now);
+                }
+                for s in s2.lock().expect("pump lock").iter_mut() {
+                    if s.active {
+                        s.send_at(at);
+                    }
+                }
+                k += 1;
+            }
+        });
+        RtpPump {
+            streams: shared,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Run `f` on the streams (between two ticks).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Vec<ToneRtp>) -> R) -> R {
+        f(&mut self.streams.lock().expect("pump lock"))
+    }
+
+    /// Start or stop sending stream `i`.
+    pub fn set_active(&self, i: usize, active: bool) {
+        self.with(|s| s[i].active = active);
+    }
+
+    /// Stop sending; returns the streams (counters, times).
+    pub fn stop(mut self) -> Vec<ToneRtp> {
+        self.halt();
+        std::mem::take(&mut *self.streams.lock().expect("pump lock"))
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for RtpPump {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
