@@ -69,6 +69,10 @@ pub(crate) struct LoadArgs {
     /// Write one JSON line per call (Call-ID, status, wall-clock INVITE/200/BYE/BYE-200 times).
     #[arg(long, value_name = "FILE")]
     pub(crate) calls_out: Option<PathBuf>,
+    /// No SIP: send the same RTP to the address pairs in FILE, one call per line
+    /// `HOST:PORT HOST:PORT` (for media set up elsewhere, e.g. on rtpengine).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rtp_to: Option<PathBuf>,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub(crate) json: bool,

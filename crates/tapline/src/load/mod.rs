@@ -8,6 +8,7 @@ mod driver;
 mod invite;
 mod pacer;
 mod report;
+mod rtp_only;
 mod tone;
 mod wheel;
 
@@ -66,7 +67,6 @@ pub(crate) fn main(args: LoadArgs) -> anyhow::Result<()> {
         .collect::<std::io::Result<Vec<u16>>>()?;
     let sip = bind(local_ip)?;
     sip.set_nonblocking(true)?;
-    let local = sip.local_addr()?;
 
     let poll = mio::Poll::new()?;
     let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE)?);
@@ -85,33 +85,20 @@ pub(crate) fn main(args: LoadArgs) -> anyhow::Result<()> {
             let _ = waker.wake();
         }),
     )?;
-    let tones_meta = tone::Tones::new(args.codec)?;
-    let driver = Driver {
-        poll,
-        sock: mio::net::UdpSocket::from_std(sip),
-        endpoint: Endpoint::new(EndpointConfig::default()),
-        peer: Peer {
-            transport: Transport::Udp,
-            addr: srs,
-            conn: 0,
-        },
-        template: InviteTemplate {
-            srs,
-            local,
-            pt: tones_meta.pt,
-            encoding: tones_meta.encoding,
-        },
-        rtp_ports,
-        pacer: cmd_tx,
-        done: done_rx,
-        out: Outcomes::new(packets)?,
+    let result = if let Some(path) = &args.rtp_to {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let pairs = rtp_only::read_pairs(&text)?;
+        let mut out = Outcomes::new(packets)?;
+        let concurrency = usize::try_from(args.concurrency).unwrap_or(usize::MAX);
+        rtp_only::run(&pairs, args.rate, concurrency, &cmd_tx, &done_rx, &mut out);
+        driver::DriverResult {
+            out,
+            records: Vec::new(),
+        }
+    } else {
+        run_sip(&args, srs, sip, poll, cmd_tx, done_rx, rtp_ports, packets)?
     };
-    let plan = Plan {
-        calls: args.calls,
-        concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),
-        rate: args.rate,
-    };
-    let result = driver.run(&plan)?;
     let stats = pacer
         .join()
         .map_err(|_| anyhow::anyhow!("the RTP pacer thread panicked"))?;
@@ -144,6 +131,48 @@ pub(crate) fn main(args: LoadArgs) -> anyhow::Result<()> {
         bail!("some calls failed (see the report)");
     }
     Ok(())
+}
+
+/// The SIP-driven run: every call set up, streamed and ended through the SRS.
+#[allow(clippy::too_many_arguments)]
+fn run_sip(
+    args: &LoadArgs,
+    srs: SocketAddr,
+    sip: std::net::UdpSocket,
+    poll: mio::Poll,
+    cmd_tx: mpsc::Sender<pacer::PacerCmd>,
+    done_rx: mpsc::Receiver<pacer::PacerDone>,
+    rtp_ports: Vec<u16>,
+    packets: u64,
+) -> anyhow::Result<driver::DriverResult> {
+    let local = sip.local_addr()?;
+    let tones_meta = tone::Tones::new(args.codec)?;
+    let driver = Driver {
+        poll,
+        sock: mio::net::UdpSocket::from_std(sip),
+        endpoint: Endpoint::new(EndpointConfig::default()),
+        peer: Peer {
+            transport: Transport::Udp,
+            addr: srs,
+            conn: 0,
+        },
+        template: InviteTemplate {
+            srs,
+            local,
+            pt: tones_meta.pt,
+            encoding: tones_meta.encoding,
+        },
+        rtp_ports,
+        pacer: cmd_tx,
+        done: done_rx,
+        out: Outcomes::new(packets)?,
+    };
+    let plan = Plan {
+        calls: args.calls,
+        concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),
+        rate: args.rate,
+    };
+    driver.run(&plan)
 }
 
 /// A UDP socket on `ip` with large kernel buffers.

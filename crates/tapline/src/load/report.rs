@@ -61,6 +61,8 @@ pub(crate) struct Outcomes {
     /// When the first INVITE left and the last INVITE final response came (setup rate).
     pub(crate) first_invite: Option<Instant>,
     pub(crate) last_invite_final: Option<Instant>,
+    /// `--rtp-to`: no SIP, so no BYEs are expected.
+    pub(crate) rtp_only: bool,
 }
 
 impl Outcomes {
@@ -79,6 +81,7 @@ impl Outcomes {
             max_active: 0,
             first_invite: None,
             last_invite_final: None,
+            rtp_only: false,
         })
     }
 
@@ -87,8 +90,9 @@ impl Outcomes {
         self.failed.is_empty()
             && self.streams_refused == 0
             && send_errors == 0
-            && self.bye.iter().all(|(k, _)| k.starts_with('2'))
-            && self.bye.values().sum::<u64>() == self.answered
+            && (self.rtp_only
+                || (self.bye.iter().all(|(k, _)| k.starts_with('2'))
+                    && self.bye.values().sum::<u64>() == self.answered))
             && self
                 .per_stream
                 .iter()
