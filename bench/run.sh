@@ -166,7 +166,7 @@ rtpengine_run() {
     # A sink that never reads: rtpengine's forwarded copies are dropped by the kernel.
     python3 -c 'import socket,time;s=socket.socket(2,2);s.bind(("127.0.0.1",0));print(s.getsockname()[1],flush=True);time.sleep(1e6)' >"$WORK/sink" &
     PIDS+=("$!")
-    sleep 0.5
+    for _ in $(seq 100); do [ -s "$WORK/sink" ] && break; sleep 0.1; done
     python3 "$ROOT/bench/ng.py" setup "$ng" "$CALLS" "127.0.0.1:$(cat "$WORK/sink")" "$WORK/pairs"
     local cpu0 cpu1
     cpu0=$(cpu_ticks "$rp")
