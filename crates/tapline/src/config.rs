@@ -36,6 +36,8 @@ pub(crate) struct Config {
     pub(crate) codecs: Vec<String>,
     /// Files written per recording: any of "stereo", "streams", "mixed", "ogg".
     pub(crate) outputs: Vec<String>,
+    /// RTP receive threads [default: available parallelism, at most 4].
+    pub(crate) media_threads: Option<usize>,
 }
 
 /// An inclusive port range written `LOW-HIGH`.
@@ -62,6 +64,7 @@ impl Default for Config {
             min_se_secs: 90,
             codecs: Vec::new(),
             outputs: vec!["stereo".to_owned(), "streams".to_owned()],
+            media_threads: None,
         }
     }
 }

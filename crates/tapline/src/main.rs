@@ -9,6 +9,7 @@ mod load;
 mod logging;
 mod recordings;
 mod serve;
+mod stats;
 
 use clap::Parser;
 
@@ -21,6 +22,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Recordings(args) => exit(recordings::main(args)),
         cli::Command::RtpSend(args) => exit(call::rtp_send(args)),
         cli::Command::Load(args) => exit(load::main(args)),
+        cli::Command::Stats(args) => exit(stats::main(args)),
     }
 }
 

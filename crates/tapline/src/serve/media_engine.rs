@@ -1,24 +1,32 @@
-//! The RTP receive path: one thread polls every RTP/RTCP socket with epoll (mio), drains each
-//! readable socket into a stack buffer, and places the decoded audio on the stream's timeline.
-//! Nothing is allocated, locked or woken per packet: audio leaves the thread in ~100 ms chunks
-//! for the writer thread, and control messages arrive on a channel with a waker.
+//! The RTP receive path, sharded over N media threads (OS threads, apart from the SIP core's
+//! tokio runtime so media load never delays signalling). Each shard has its own epoll (mio) and
+//! slab of streams, reads readable sockets with batched `recvmmsg` and places the decoded audio
+//! on each stream's timeline. Nothing is allocated, locked or woken per packet: audio leaves a
+//! shard in ~100 ms chunks for the writer thread, counters are published per flush, and
+//! control messages arrive on a channel with a waker.
+//!
+//! All streams of a recording live on one shard: they share a time zero (the first packet of
+//! any of them), which stays a plain value inside one thread.
+
+mod batch;
+mod shard;
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::time::Instant;
 
-use mio::net::UdpSocket;
-use mio::{Events, Interest, Poll, Token, Waker};
-use tapline_media::{DtmfEvent, DtmfTracker, StreamStats, StreamTimeline, TimelineConfig};
+use mio::{Poll, Waker};
+use tapline_media::{DtmfEvent, StreamStats};
 
 use super::media_plan::MediaPlan;
-use super::media_slot::{Slot, decoders_for};
-use super::writer::{WriterHandle, WriterMsg};
+use super::stats::ServerStats;
+use super::writer::WriterHandle;
 
-const WAKER: Token = Token(usize::MAX);
-/// How often decoded audio is handed to the writer.
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Upper bound of the default thread count: RTP work per core is small, the writer and the SIP
+/// core need cores too.
+const DEFAULT_THREADS_MAX: usize = 4;
+/// Upper bound of a configured thread count.
+const THREADS_MAX: usize = 64;
 
 /// Identifies a stream across threads: the recording's number and the stream's index in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,244 +71,239 @@ enum Command {
     Shutdown,
 }
 
-/// Handle used by the SIP side to add and remove streams.
-#[derive(Clone)]
-pub(crate) struct MediaHandle {
-    tx: mpsc::Sender<Command>,
-    waker: std::sync::Arc<Waker>,
+/// Which shard receives which recording: new recordings go round-robin over the shards, and
+/// every stream of a recording follows its first one. A recording is forgotten when its last
+/// stream is removed.
+#[derive(Debug)]
+pub(crate) struct Affinity {
+    shards: usize,
+    next: usize,
+    /// Per recording: its shard and the stream indices placed there.
+    recordings: HashMap<u64, (usize, Vec<usize>)>,
 }
 
-impl MediaHandle {
-    fn send(&self, c: Command) {
-        if self.tx.send(c).is_ok() {
-            let _ = self.waker.wake();
+impl Affinity {
+    /// Round-robin over `shards` shards (at least one).
+    pub(crate) fn new(shards: usize) -> Affinity {
+        Affinity {
+            shards: shards.max(1),
+            next: 0,
+            recordings: HashMap::new(),
         }
     }
 
+    /// The shard for a new stream (its recording's shard, or the next one in turn).
+    pub(crate) fn assign(&mut self, key: StreamKey) -> usize {
+        let (next, shards) = (&mut self.next, self.shards);
+        let (shard, streams) = self.recordings.entry(key.recording).or_insert_with(|| {
+            let s = *next;
+            *next = (s + 1) % shards;
+            (s, Vec::new())
+        });
+        if !streams.contains(&key.stream) {
+            streams.push(key.stream);
+        }
+        *shard
+    }
+
+    /// The shard a stream was placed on.
+    pub(crate) fn shard_of(&self, key: StreamKey) -> Option<usize> {
+        self.recordings
+            .get(&key.recording)
+            .filter(|(_, streams)| streams.contains(&key.stream))
+            .map(|(shard, _)| *shard)
+    }
+
+    /// Forget a stream; returns the shard it was on (`None` if it was never assigned).
+    pub(crate) fn release(&mut self, key: StreamKey) -> Option<usize> {
+        let (shard, streams) = self.recordings.get_mut(&key.recording)?;
+        let shard = *shard;
+        let at = streams.iter().position(|s| *s == key.stream)?;
+        streams.swap_remove(at);
+        if streams.is_empty() {
+            self.recordings.remove(&key.recording);
+        }
+        Some(shard)
+    }
+}
+
+/// One shard's command channel.
+struct ShardTx {
+    tx: mpsc::Sender<Command>,
+    waker: Waker,
+}
+
+/// Handle used by the SIP side to add and remove streams.
+#[derive(Clone)]
+pub(crate) struct MediaHandle {
+    shards: Arc<[ShardTx]>,
+    affinity: Arc<Mutex<Affinity>>,
+    stats: Arc<ServerStats>,
+}
+
+impl MediaHandle {
+    fn send(&self, shard: usize, c: Command) {
+        if let Some(s) = self.shards.get(shard) {
+            if s.tx.send(c).is_ok() {
+                let _ = s.waker.wake();
+            }
+        }
+    }
+
+    /// The lock guards only stream placement (a few times per call), never a packet.
+    fn affinity(&self) -> std::sync::MutexGuard<'_, Affinity> {
+        self.affinity.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn add(&self, spec: StreamSpec) {
-        self.send(Command::Add(Box::new(spec)));
+        let shard = self.affinity().assign(spec.key);
+        self.send(shard, Command::Add(Box::new(spec)));
     }
 
     /// Change the formats a stream accepts.
     pub(crate) fn update(&self, key: StreamKey, plan: MediaPlan) {
-        self.send(Command::Update(key, Box::new(plan)));
+        let shard = self.affinity().shard_of(key);
+        if let Some(shard) = shard {
+            self.send(shard, Command::Update(key, Box::new(plan)));
+        }
     }
 
     /// Stop receiving; the remaining audio is flushed to the writer before the report is sent.
     pub(crate) fn remove(&self, key: StreamKey) -> tokio::sync::oneshot::Receiver<StreamReport> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Command::Remove(key, tx));
+        let shard = self.affinity().release(key);
+        match shard {
+            Some(shard) => self.send(shard, Command::Remove(key, tx)),
+            None => {
+                let _ = tx.send(StreamReport::default());
+            }
+        }
         rx
     }
 
+    /// Stop every media thread.
     pub(crate) fn shutdown(&self) {
-        self.send(Command::Shutdown);
+        for i in 0..self.shards.len() {
+            self.send(i, Command::Shutdown);
+        }
+    }
+
+    /// The counters the media threads publish.
+    pub(crate) fn stats(&self) -> Arc<ServerStats> {
+        self.stats.clone()
     }
 }
 
-/// Start the media thread.
+/// The media threads, joined together.
+pub(crate) struct MediaThreads(Vec<std::thread::JoinHandle<()>>);
+
+impl MediaThreads {
+    /// Wait for every media thread; the first panic is returned.
+    pub(crate) fn join(self) -> std::thread::Result<()> {
+        let mut result = Ok(());
+        for j in self.0 {
+            let r = j.join();
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    }
+}
+
+/// How many media threads to run: the configured number (1 to 64), or by default the
+/// available parallelism capped at 4.
+pub(crate) fn thread_count(configured: Option<usize>) -> usize {
+    match configured {
+        Some(n) => n.clamp(1, THREADS_MAX),
+        None => std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(DEFAULT_THREADS_MAX),
+    }
+}
+
+/// Start `threads` media threads (see [`thread_count`]).
 pub(crate) fn spawn(
     writer: WriterHandle,
-) -> std::io::Result<(MediaHandle, std::thread::JoinHandle<()>)> {
-    let poll = Poll::new()?;
-    let waker = std::sync::Arc::new(Waker::new(poll.registry(), WAKER)?);
-    let (tx, rx) = mpsc::channel();
-    let join = std::thread::Builder::new()
-        .name("tapline-media".into())
-        .spawn(move || Engine::new(poll, writer).run(rx))?;
-    Ok((MediaHandle { tx, waker }, join))
-}
-
-struct Engine {
-    poll: Poll,
-    writer: WriterHandle,
-    /// Slots are indexed by token/2 (RTP = even token, RTCP = odd token).
-    slots: Vec<Option<Slot>>,
-    free: Vec<usize>,
-    index: HashMap<StreamKey, usize>,
-    /// Per recording: its time zero (once a packet arrived) and how many streams it has here.
-    origins: HashMap<u64, (Option<Instant>, usize)>,
-}
-
-impl Engine {
-    fn new(poll: Poll, writer: WriterHandle) -> Engine {
-        Engine {
-            poll,
-            writer,
-            slots: Vec::new(),
-            free: Vec::new(),
-            index: HashMap::new(),
-            origins: HashMap::new(),
-        }
+    threads: usize,
+) -> std::io::Result<(MediaHandle, MediaThreads)> {
+    let threads = threads.max(1);
+    let stats = ServerStats::new(threads);
+    let mut shards = Vec::with_capacity(threads);
+    let mut joins = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), shard::WAKER)?;
+        let (tx, rx) = mpsc::channel();
+        let (writer, stats) = (writer.clone(), stats.clone());
+        let join = std::thread::Builder::new()
+            .name(format!("tapline-media-{i}"))
+            .spawn(move || shard::Shard::new(i, poll, writer, stats).run(rx))?;
+        shards.push(ShardTx { tx, waker });
+        joins.push(join);
     }
-
-    fn run(mut self, rx: mpsc::Receiver<Command>) {
-        let mut events = Events::with_capacity(1024);
-        let mut buf = [0u8; 2048];
-        let mut last_flush = Instant::now();
-        loop {
-            if let Err(e) = self.poll.poll(&mut events, Some(FLUSH_EVERY / 2)) {
-                if e.kind() != ErrorKind::Interrupted {
-                    tracing::error!(error = %e, "media poll failed");
-                }
-            }
-            let now = Instant::now();
-            for event in events.iter() {
-                let token = event.token();
-                if token == WAKER {
-                    continue;
-                }
-                let Some(Some(slot)) = self.slots.get_mut(token.0 / 2) else {
-                    continue;
-                };
-                if token.0 % 2 == 0 {
-                    let origin = self.origins.entry(slot.key.recording).or_insert((None, 1));
-                    slot.receive_rtp(now, &mut buf, &mut origin.0);
-                } else {
-                    slot.receive_rtcp(now, &mut buf);
-                }
-            }
-            loop {
-                match rx.try_recv() {
-                    Ok(Command::Add(spec)) => self.add(*spec),
-                    Ok(Command::Update(key, plan)) => {
-                        if let Some(slot) = self
-                            .index
-                            .get(&key)
-                            .and_then(|i| self.slots.get_mut(*i))
-                            .and_then(Option::as_mut)
-                        {
-                            slot.decoders = decoders_for(&plan);
-                            slot.telephone_event = plan.telephone_event;
-                        }
-                    }
-                    Ok(Command::Remove(key, reply)) => {
-                        let _ = reply.send(self.remove(key, &mut buf));
-                    }
-                    Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => return,
-                    Err(mpsc::TryRecvError::Empty) => break,
-                }
-            }
-            if now.duration_since(last_flush) >= FLUSH_EVERY {
-                last_flush = now;
-                for slot in self.slots.iter_mut().flatten() {
-                    // A stream that has not received anything yet still advances (with silence)
-                    // once its recording has a time zero, so the stereo file never waits on it.
-                    if slot.start.is_none() {
-                        slot.start = self.origins.get(&slot.key.recording).and_then(|o| o.0);
-                    }
-                    slot.drain(now);
-                    send_pending(slot, &self.writer);
-                    slot.maybe_send_rr(now);
-                }
-            }
-        }
-    }
-
-    fn add(&mut self, spec: StreamSpec) {
-        let i = match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.slots.push(None);
-                self.slots.len() - 1
-            }
-        };
-        let mut rtp = UdpSocket::from_std(spec.rtp);
-        let mut rtcp = UdpSocket::from_std(spec.rtcp);
-        let registry = self.poll.registry();
-        if let Err(e) = registry
-            .register(&mut rtp, Token(i * 2), Interest::READABLE)
-            .and_then(|()| registry.register(&mut rtcp, Token(i * 2 + 1), Interest::READABLE))
-        {
-            tracing::error!(error = %e, "cannot poll RTP socket; stream will not be recorded");
-            self.free.push(i);
-            return;
-        }
-        let origin = self.origins.entry(spec.key.recording).or_insert((None, 0));
-        origin.1 += 1;
-        let rate = spec.plan.sample_rate.max(1);
-        let timeline = StreamTimeline::new(TimelineConfig {
-            clock_rate: rate,
-            reorder_window: spec.reorder_ms.saturating_mul(rate) / 1000,
-            capacity: rate.saturating_mul(2),
-            max_jump: rate.saturating_mul(2),
-        });
-        self.index.insert(spec.key, i);
-        if let Some(s) = self.slots.get_mut(i) {
-            *s = Some(Slot {
-                key: spec.key,
-                rtp,
-                rtcp,
-                decoders: decoders_for(&spec.plan),
-                telephone_event: spec.plan.telephone_event,
-                sample_rate: rate,
-                rtp_clock: spec.plan.rtp_clock.max(1),
-                start: None,
-                timeline,
-                dtmf: DtmfTracker::new(),
-                dtmf_events: Vec::new(),
-                pending: Vec::with_capacity(rate as usize / 5),
-                pending_start: None,
-                rtcp_packets: 0,
-                foreign_packets: 0,
-                cn_packets: 0,
-                first: None,
-                last_sr: None,
-                sr_count: 0,
-                rtp_source: None,
-                rtcp_source: None,
-                last_rr: None,
-                rr_expected: 0,
-                rr_received: 0,
-                our_ssrc: fastrand::u32(..),
-            });
-        }
-    }
-
-    fn remove(&mut self, key: StreamKey, buf: &mut [u8]) -> StreamReport {
-        let Some(i) = self.index.remove(&key) else {
-            return StreamReport::default();
-        };
-        let Some(mut slot) = self.slots.get_mut(i).and_then(Option::take) else {
-            return StreamReport::default();
-        };
-        let _ = self.poll.registry().deregister(&mut slot.rtp);
-        let _ = self.poll.registry().deregister(&mut slot.rtcp);
-        // Read what is still queued in the socket before closing.
-        let now = Instant::now();
-        let origin = self.origins.entry(key.recording).or_insert((None, 1));
-        slot.receive_rtp(now, buf, &mut origin.0);
-        if slot.start.is_none() {
-            slot.start = origin.0;
-        }
-        slot.finish(now);
-        send_pending(&mut slot, &self.writer);
-        if let Some(origin) = self.origins.get_mut(&key.recording) {
-            origin.1 = origin.1.saturating_sub(1);
-            if origin.1 == 0 {
-                self.origins.remove(&key.recording);
-            }
-        }
-        self.free.push(i);
-        slot.report()
-    }
-}
-
-fn send_pending(slot: &mut Slot, writer: &WriterHandle) {
-    let Some(start) = slot.pending_start.take() else {
-        return;
+    let handle = MediaHandle {
+        shards: shards.into(),
+        affinity: Arc::new(Mutex::new(Affinity::new(threads))),
+        stats,
     };
-    if slot.pending.is_empty() {
-        return;
+    Ok((handle, MediaThreads(joins)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(recording: u64, stream: usize) -> StreamKey {
+        StreamKey { recording, stream }
     }
-    let samples = std::mem::replace(
-        &mut slot.pending,
-        Vec::with_capacity(slot.sample_rate as usize / 5),
-    );
-    writer.send(WriterMsg::Audio {
-        recording: slot.key.recording,
-        stream: slot.key.stream,
-        start,
-        samples,
-    });
+
+    #[test]
+    fn recordings_go_round_robin_and_their_streams_follow() {
+        let mut a = Affinity::new(3);
+        assert_eq!(a.assign(key(10, 0)), 0);
+        assert_eq!(a.assign(key(11, 0)), 1);
+        assert_eq!(a.assign(key(10, 1)), 0, "second stream joins its recording");
+        assert_eq!(a.assign(key(12, 0)), 2);
+        assert_eq!(a.assign(key(13, 0)), 0, "wraps around");
+        assert_eq!(a.assign(key(11, 5)), 1);
+        assert_eq!(a.shard_of(key(11, 5)), Some(1));
+        assert_eq!(a.shard_of(key(11, 4)), None, "never added");
+        assert_eq!(a.shard_of(key(99, 0)), None);
+    }
+
+    #[test]
+    fn a_recording_keeps_its_shard_until_its_last_stream_leaves() {
+        let mut a = Affinity::new(2);
+        assert_eq!(a.assign(key(1, 0)), 0);
+        assert_eq!(a.assign(key(1, 1)), 0);
+        assert_eq!(a.release(key(1, 0)), Some(0));
+        assert_eq!(a.release(key(1, 0)), None, "released twice");
+        // A stream added by a re-offer while another still runs stays with the recording.
+        assert_eq!(a.assign(key(2, 0)), 1);
+        assert_eq!(a.assign(key(1, 2)), 0);
+        assert_eq!(a.release(key(1, 1)), Some(0));
+        assert_eq!(a.release(key(1, 2)), Some(0));
+        assert_eq!(a.shard_of(key(1, 2)), None, "recording 1 is forgotten");
+        assert_eq!(a.release(key(2, 0)), Some(1));
+        assert!(a.recordings.is_empty());
+        assert_eq!(a.release(key(7, 0)), None, "unknown recording");
+    }
+
+    #[test]
+    fn one_shard_takes_everything() {
+        let mut a = Affinity::new(0);
+        for r in 0..5 {
+            assert_eq!(a.assign(key(r, 0)), 0);
+        }
+    }
+
+    #[test]
+    fn default_thread_count_is_capped_and_configured_is_clamped() {
+        let n = thread_count(None);
+        assert!((1..=DEFAULT_THREADS_MAX).contains(&n), "{n}");
+        assert_eq!(thread_count(Some(0)), 1);
+        assert_eq!(thread_count(Some(6)), 6);
+        assert_eq!(thread_count(Some(1000)), THREADS_MAX);
+    }
 }

@@ -1,8 +1,8 @@
 //! One received stream inside the media thread: its sockets, decoders (one per payload type),
 //! timeline, DTMF tracker and RTCP state. Everything here runs per packet: no allocation, no
-//! lock, no wake-up (DTMF events, which are rare, are the one exception).
+//! lock, no wake-up (DTMF events, which are rare, are the one exception). The shard reads the
+//! datagrams (in batches) and hands them to [`Slot::on_rtp`].
 
-use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use tapline_media::{
 
 use super::media_engine::{StreamKey, StreamReport};
 use super::media_plan::MediaPlan;
+use super::stats::Totals;
 
 /// RTCP receiver reports go out about this often (RFC 3550 6.2: 5 s minimum interval).
 pub(crate) const RR_EVERY: Duration = Duration::from_secs(5);
@@ -51,6 +52,10 @@ pub(crate) struct Slot {
     pub(crate) rr_expected: u64,
     pub(crate) rr_received: u64,
     pub(crate) our_ssrc: u32,
+    /// Datagram bytes read from the RTP socket.
+    pub(crate) bytes_received: u64,
+    /// PCM bytes handed to the writer.
+    pub(crate) bytes_written: u64,
 }
 
 /// Decoders for a plan; formats whose decoder cannot be set up are logged and left out.
@@ -73,55 +78,60 @@ pub(crate) fn position(start: Instant, now: Instant, rate: u32) -> u64 {
 }
 
 impl Slot {
-    /// Drain the RTP socket. `origin` is the recording's time zero (set by the first packet).
-    pub(crate) fn receive_rtp(
+    /// One RTP datagram from `from`. `origin` is the recording's time zero (set by the first
+    /// packet of any of its streams).
+    pub(crate) fn on_rtp(
         &mut self,
         now: Instant,
-        buf: &mut [u8],
+        datagram: &[u8],
+        from: SocketAddr,
         origin: &mut Option<Instant>,
     ) {
-        loop {
-            let (n, from) = match self.rtp.recv_from(buf) {
-                Ok(x) => x,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    tracing::debug!(error = %e, "RTP receive error");
-                    return;
-                }
-            };
-            let Some(datagram) = buf.get(..n) else { return };
-            let Ok(packet) = parse_rtp(datagram) else {
-                self.foreign_packets += 1;
-                continue;
-            };
-            let Some(decoder) = self
-                .decoders
-                .iter_mut()
-                .find(|(pt, _)| *pt == packet.payload_type)
-                .map(|(_, d)| d)
-            else {
-                self.foreign_packets += 1;
-                continue;
-            };
-            self.rtp_source.get_or_insert(from);
-            let start = *self.start.get_or_insert(*origin.get_or_insert(now));
-            let arrival = position(start, now, self.sample_rate);
-            if decoder.spec().kind == CodecKind::TelephoneEvent {
-                // DTMF is never audio (RFC 4733): it becomes events in the catalogue.
-                let pos = position(start, now, self.rtp_clock);
-                if let Ok(events) = self.dtmf.push(pos, &packet, self.rtp_clock) {
-                    self.dtmf_events.extend(events);
-                }
+        self.bytes_received = self.bytes_received.saturating_add(datagram.len() as u64);
+        let Ok(packet) = parse_rtp(datagram) else {
+            self.foreign_packets += 1;
+            return;
+        };
+        let Some(decoder) = self
+            .decoders
+            .iter_mut()
+            .find(|(pt, _)| *pt == packet.payload_type)
+            .map(|(_, d)| d)
+        else {
+            self.foreign_packets += 1;
+            return;
+        };
+        self.rtp_source.get_or_insert(from);
+        let start = *self.start.get_or_insert(*origin.get_or_insert(now));
+        let arrival = position(start, now, self.sample_rate);
+        if decoder.spec().kind == CodecKind::TelephoneEvent {
+            // DTMF is never audio (RFC 4733): it becomes events in the catalogue.
+            let pos = position(start, now, self.rtp_clock);
+            if let Ok(events) = self.dtmf.push(pos, &packet, self.rtp_clock) {
+                self.dtmf_events.extend(events);
             }
-            let outcome = self.timeline.push_with(arrival, &packet, decoder);
-            match outcome {
-                PushOutcome::ComfortNoise => self.cn_packets += 1,
-                PushOutcome::Accepted | PushOutcome::Reanchored if self.first.is_none() => {
-                    self.first = Some((packet.timestamp, arrival));
-                }
-                _ => {}
+        }
+        let outcome = self.timeline.push_with(arrival, &packet, decoder);
+        match outcome {
+            PushOutcome::ComfortNoise => self.cn_packets += 1,
+            PushOutcome::Accepted | PushOutcome::Reanchored if self.first.is_none() => {
+                self.first = Some((packet.timestamp, arrival));
             }
+            _ => {}
+        }
+    }
+
+    /// This stream's share of the server counters (no active_* counts: the shard adds those).
+    pub(crate) fn totals(&self) -> Totals {
+        let s = self.timeline.stats();
+        Totals {
+            packets_received: s.received,
+            packets_lost: s.lost,
+            packets_late: s.late,
+            packets_duplicate: s.duplicates,
+            bytes_received: self.bytes_received,
+            bytes_written: self.bytes_written,
+            ..Totals::default()
         }
     }
 

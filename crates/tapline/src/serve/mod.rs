@@ -1,7 +1,8 @@
 //! `tapline serve`: wires the sans-IO cores to sockets, threads and disks.
 //!
-//! Threads: the tokio runtime runs the SIP transports and the SIP core task; one media thread
-//! receives all RTP; one writer thread owns the files; one thread owns the SQLite catalogue.
+//! Threads: the tokio runtime runs the SIP transports and the SIP core task; N media threads
+//! receive the RTP (each recording on one of them); one writer thread owns the files; one
+//! thread owns the SQLite catalogue.
 
 mod core;
 mod finalize;
@@ -19,6 +20,7 @@ mod reoffer;
 mod responses;
 mod session;
 mod snapshot;
+mod stats;
 mod store_thread;
 mod timers;
 mod transport;
@@ -81,7 +83,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let (store, store_join) = store_thread::spawn(catalogue)?;
     let (writer, writer_join) = writer::spawn()?;
-    let (media, media_join) = media_engine::spawn(writer.clone())?;
+    let threads = media_engine::thread_count(config.media_threads);
+    let (media, media_join) = media_engine::spawn(writer.clone(), threads)?;
+    let _stats = stats::start(&config.data_dir, media.stats());
 
     let (in_tx, in_rx) = mpsc::channel(4096);
     let (transports, bound) = transport::start(config.sip_listen, in_tx)

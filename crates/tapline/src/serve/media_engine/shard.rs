@@ -1,0 +1,263 @@
+//! One media thread: its epoll, its slab of streams, its batch buffers and its share of the
+//! server counters.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use mio::net::UdpSocket;
+use mio::{Events, Interest, Poll, Token};
+use tapline_media::{DtmfTracker, StreamTimeline, TimelineConfig};
+
+use super::batch::RecvBatch;
+use super::{Command, StreamKey, StreamReport, StreamSpec};
+use crate::serve::media_slot::{Slot, decoders_for};
+use crate::serve::stats::{ServerStats, Totals};
+use crate::serve::writer::{WriterHandle, WriterMsg};
+
+pub(super) const WAKER: Token = Token(usize::MAX);
+/// How often decoded audio is handed to the writer and the counters are published.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+pub(super) struct Shard {
+    id: usize,
+    poll: Poll,
+    writer: WriterHandle,
+    /// Slots are indexed by token/2 (RTP = even token, RTCP = odd token).
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    index: HashMap<StreamKey, usize>,
+    /// Per recording: its time zero (once a packet arrived) and how many streams it has here.
+    origins: HashMap<u64, (Option<Instant>, usize)>,
+    batch: RecvBatch,
+    /// RTCP datagrams are rare; one buffer read with plain `recv_from`.
+    rtcp_buf: Box<[u8; 2048]>,
+    stats: Arc<ServerStats>,
+    /// Counters of the streams already removed from this shard.
+    retired: Totals,
+}
+
+impl Shard {
+    pub(super) fn new(
+        id: usize,
+        poll: Poll,
+        writer: WriterHandle,
+        stats: Arc<ServerStats>,
+    ) -> Shard {
+        Shard {
+            id,
+            poll,
+            writer,
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            origins: HashMap::new(),
+            batch: RecvBatch::new(),
+            rtcp_buf: Box::new([0u8; 2048]),
+            stats,
+            retired: Totals::default(),
+        }
+    }
+
+    pub(super) fn run(mut self, rx: mpsc::Receiver<Command>) {
+        let mut events = Events::with_capacity(1024);
+        let mut last_flush = Instant::now();
+        loop {
+            if let Err(e) = self.poll.poll(&mut events, Some(FLUSH_EVERY / 2)) {
+                if e.kind() != ErrorKind::Interrupted {
+                    tracing::error!(error = %e, shard = self.id, "media poll failed");
+                }
+            }
+            let now = Instant::now();
+            for event in events.iter() {
+                self.readable(event.token(), now);
+            }
+            loop {
+                match rx.try_recv() {
+                    Ok(Command::Add(spec)) => self.add(*spec),
+                    Ok(Command::Update(key, plan)) => {
+                        if let Some(slot) = self
+                            .index
+                            .get(&key)
+                            .and_then(|i| self.slots.get_mut(*i))
+                            .and_then(Option::as_mut)
+                        {
+                            slot.decoders = decoders_for(&plan);
+                            slot.telephone_event = plan.telephone_event;
+                        }
+                    }
+                    Ok(Command::Remove(key, reply)) => {
+                        let _ = reply.send(self.remove(key));
+                    }
+                    Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => return,
+                    Err(mpsc::TryRecvError::Empty) => break,
+                }
+            }
+            if now.duration_since(last_flush) >= FLUSH_EVERY {
+                last_flush = now;
+                self.flush(now);
+            }
+        }
+    }
+
+    fn readable(&mut self, token: Token, now: Instant) {
+        if token == WAKER {
+            return;
+        }
+        let Some(Some(slot)) = self.slots.get_mut(token.0 / 2) else {
+            return;
+        };
+        if token.0 % 2 == 0 {
+            let origin = &mut self
+                .origins
+                .entry(slot.key.recording)
+                .or_insert((None, 1))
+                .0;
+            // The socket stays open while the slot lives: its raw fd is only used in this call.
+            let fd = slot.rtp.as_raw_fd();
+            self.batch.drain(fd, |datagram, from| {
+                slot.on_rtp(now, datagram, from, origin);
+            });
+        } else {
+            slot.receive_rtcp(now, &mut self.rtcp_buf[..]);
+        }
+    }
+
+    /// Hand ready audio to the writer, send due receiver reports, publish the counters.
+    fn flush(&mut self, now: Instant) {
+        let mut totals = self.retired;
+        for slot in self.slots.iter_mut().flatten() {
+            // A stream that has not received anything yet still advances (with silence) once
+            // its recording has a time zero, so the stereo file never waits on it.
+            if slot.start.is_none() {
+                slot.start = self.origins.get(&slot.key.recording).and_then(|o| o.0);
+            }
+            slot.drain(now);
+            send_pending(slot, &self.writer);
+            slot.maybe_send_rr(now);
+            totals.add(&slot.totals());
+        }
+        totals.active_streams = self.index.len() as u64;
+        totals.active_recordings = self.origins.len() as u64;
+        if let Some(c) = self.stats.shard(self.id) {
+            c.publish(&totals);
+        }
+    }
+
+    fn add(&mut self, spec: StreamSpec) {
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        let mut rtp = UdpSocket::from_std(spec.rtp);
+        let mut rtcp = UdpSocket::from_std(spec.rtcp);
+        let registry = self.poll.registry();
+        if let Err(e) = registry
+            .register(&mut rtp, Token(i * 2), Interest::READABLE)
+            .and_then(|()| registry.register(&mut rtcp, Token(i * 2 + 1), Interest::READABLE))
+        {
+            tracing::error!(error = %e, "cannot poll RTP socket; stream will not be recorded");
+            self.free.push(i);
+            return;
+        }
+        let origin = self.origins.entry(spec.key.recording).or_insert((None, 0));
+        origin.1 += 1;
+        let rate = spec.plan.sample_rate.max(1);
+        let timeline = StreamTimeline::new(TimelineConfig {
+            clock_rate: rate,
+            reorder_window: spec.reorder_ms.saturating_mul(rate) / 1000,
+            capacity: rate.saturating_mul(2),
+            max_jump: rate.saturating_mul(2),
+        });
+        self.index.insert(spec.key, i);
+        if let Some(s) = self.slots.get_mut(i) {
+            *s = Some(Slot {
+                key: spec.key,
+                rtp,
+                rtcp,
+                decoders: decoders_for(&spec.plan),
+                telephone_event: spec.plan.telephone_event,
+                sample_rate: rate,
+                rtp_clock: spec.plan.rtp_clock.max(1),
+                start: None,
+                timeline,
+                dtmf: DtmfTracker::new(),
+                dtmf_events: Vec::new(),
+                pending: Vec::with_capacity(rate as usize / 5),
+                pending_start: None,
+                rtcp_packets: 0,
+                foreign_packets: 0,
+                cn_packets: 0,
+                first: None,
+                last_sr: None,
+                sr_count: 0,
+                rtp_source: None,
+                rtcp_source: None,
+                last_rr: None,
+                rr_expected: 0,
+                rr_received: 0,
+                our_ssrc: fastrand::u32(..),
+                bytes_received: 0,
+                bytes_written: 0,
+            });
+        }
+    }
+
+    fn remove(&mut self, key: StreamKey) -> StreamReport {
+        let Some(i) = self.index.remove(&key) else {
+            return StreamReport::default();
+        };
+        let Some(mut slot) = self.slots.get_mut(i).and_then(Option::take) else {
+            return StreamReport::default();
+        };
+        let _ = self.poll.registry().deregister(&mut slot.rtp);
+        let _ = self.poll.registry().deregister(&mut slot.rtcp);
+        // Read what is still queued in the socket before closing.
+        let now = Instant::now();
+        let origin = &mut self.origins.entry(key.recording).or_insert((None, 1)).0;
+        let fd = slot.rtp.as_raw_fd();
+        self.batch.drain(fd, |datagram, from| {
+            slot.on_rtp(now, datagram, from, origin);
+        });
+        if slot.start.is_none() {
+            slot.start = *origin;
+        }
+        slot.finish(now);
+        send_pending(&mut slot, &self.writer);
+        self.retired.add(&slot.totals());
+        if let Some(origin) = self.origins.get_mut(&key.recording) {
+            origin.1 = origin.1.saturating_sub(1);
+            if origin.1 == 0 {
+                self.origins.remove(&key.recording);
+            }
+        }
+        self.free.push(i);
+        slot.report()
+    }
+}
+
+fn send_pending(slot: &mut Slot, writer: &WriterHandle) {
+    let Some(start) = slot.pending_start.take() else {
+        return;
+    };
+    if slot.pending.is_empty() {
+        return;
+    }
+    let samples = std::mem::replace(
+        &mut slot.pending,
+        Vec::with_capacity(slot.sample_rate as usize / 5),
+    );
+    let bytes = (samples.len() as u64).saturating_mul(2);
+    slot.bytes_written = slot.bytes_written.saturating_add(bytes);
+    writer.send(WriterMsg::Audio {
+        recording: slot.key.recording,
+        stream: slot.key.stream,
+        start,
+        samples,
+    });
+}
