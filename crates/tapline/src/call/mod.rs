@@ -3,6 +3,9 @@
 //! 200 OK, streams real-time RTP on both labelled streams, then sends BYE.
 
 mod audio;
+mod codec_setup;
+mod dtmf_plan;
+mod impair;
 mod metadata_doc;
 mod rtp_sender;
 mod sip_client;
@@ -13,11 +16,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 use tapline_body::PartSpec;
-use tapline_media::Codec;
 use tapline_sdp::SessionDescription;
 use tapline_sip::{Dialog, Event, Message, Method, Request, Transport};
 
-use crate::cli::{CallArgs, CodecArg, RtpSendArgs, TransportArg};
+use crate::cli::{CallArgs, RtpSendArgs, TransportArg};
+use codec_setup::SendCodec;
 
 pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
     let srs: SocketAddr = args
@@ -37,14 +40,19 @@ pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
         Some(ip) => ip,
         None => local_ip_towards(srs)?,
     };
-    let (codec, pt, name) = match args.codec {
-        CodecArg::Pcmu => (Codec::Pcmu, 0u8, "PCMU"),
-        CodecArg::Pcma => (Codec::Pcma, 8u8, "PCMA"),
-    };
+    let codec = SendCodec::of(args.codec)?;
+    let rate = codec.spec.sample_rate;
     let sources = [
-        audio::Source::parse(&args.caller_audio)?,
-        audio::Source::parse(&args.callee_audio)?,
+        audio::Source::parse(&args.caller_audio, rate)?,
+        audio::Source::parse(&args.callee_audio, rate)?,
     ];
+    // Fail before the INVITE if this build cannot encode the codec (G.729 without `g729`).
+    let mut encoders = vec![codec.encoder()?, codec.encoder()?];
+    let opts = send_options(&args)?;
+    let mut dtmf = match &args.dtmf {
+        Some(d) => Some(dtmf_plan::DtmfPlan::parse(d)?),
+        None => None,
+    };
 
     // RTP sockets first: their ports go into the offer.
     let rtp: Vec<UdpSocket> = (0..2)
@@ -58,12 +66,8 @@ pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
         .map(|(l, s)| Ok(((*l).to_owned(), s.local_addr()?.port())))
         .collect::<std::io::Result<_>>()?;
     let session_id = fastrand::u64(1..u64::MAX / 2);
-    let offer = tapline_sdp::build_offer(
-        local_ip,
-        &offer_streams,
-        &[(pt, name, 8000), (101, "telephone-event", 8000)],
-        session_id,
-    );
+    let offer =
+        tapline_sdp::build_offer(local_ip, &offer_streams, &codec.offer_entries(), session_id);
 
     let mut client = sip_client::SipClient::connect(srs, transport, local_ip)?;
     let call_id = format!("{}@{}", uuid::Uuid::new_v4(), local_ip);
@@ -125,18 +129,23 @@ pub(crate) fn main(args: CallArgs) -> anyhow::Result<()> {
     let mut out = Vec::new();
     for ((i, sock), source) in rtp.into_iter().enumerate().zip(sources) {
         let remote = answer.media.get(i).and_then(|m| m.remote_addr(&answer));
+        let Some(encoder) = encoders.pop() else {
+            bail!("one encoder per stream");
+        };
         out.push(rtp_sender::OutStream {
             label: labels.get(i).copied().unwrap_or("?").to_owned(),
             socket: sock,
             remote,
             source,
-            payload_type: pt,
-            codec,
-            ssrc: fastrand::u32(..),
+            payload_type: codec.pt,
+            encoder,
+            ticks: codec.ticks_per_packet(),
+            // Digits go on the caller's stream only.
+            dtmf: if i == 0 { dtmf.take() } else { None },
         });
     }
     let duration = Duration::from_secs_f64(args.duration);
-    let sender = std::thread::spawn(move || rtp_sender::run(out, duration));
+    let sender = std::thread::spawn(move || rtp_sender::run(out, duration, &opts));
     // Keep SIP alive while the media flows: re-ACK retransmitted 200s (RFC 3261 13.2.2.4).
     while !sender.is_finished() {
         client.pump(Instant::now() + Duration::from_millis(20))?;
@@ -236,7 +245,19 @@ fn report(
     if args.json {
         let streams: Vec<_> = sent
             .iter()
-            .map(|s| json!({ "label": s.label, "remote": s.remote.map(|a| a.to_string()), "packets_sent": s.packets }))
+            .map(|s| {
+                json!({
+                    "label": s.label,
+                    "remote": s.remote.map(|a| a.to_string()),
+                    "packets_generated": s.generated,
+                    "packets_sent": s.sent,
+                    "packets_dropped": s.dropped,
+                    "packets_duplicated": s.duplicated,
+                    "packets_reordered": s.reordered,
+                    "dtmf_packets": s.dtmf_packets,
+                    "ssrcs": s.ssrcs,
+                })
+            })
             .collect();
         println!(
             "{}",
@@ -254,9 +275,13 @@ fn report(
         println!("Call-ID: {call_id}");
         for s in sent {
             println!(
-                "stream {}: {} packets sent to {}",
+                "stream {}: {} packets generated, {} sent ({} dropped, {} duplicated, {} reordered) to {}",
                 s.label,
-                s.packets,
+                s.generated,
+                s.sent,
+                s.dropped,
+                s.duplicated,
+                s.reordered,
                 s.remote
                     .map(|a| a.to_string())
                     .unwrap_or_else(|| "nowhere (port 0)".into())
@@ -266,6 +291,21 @@ fn report(
             println!("BYE: {b}");
         }
     }
+}
+
+/// Impairments, SSRC change and seed from the command line.
+fn send_options(args: &CallArgs) -> anyhow::Result<rtp_sender::SendOptions> {
+    let impair = impair::Impairments::new(args.loss, args.reorder, args.duplicate, args.jitter)?;
+    let ssrc_change_at = match args.ssrc_change_at {
+        Some(s) if s.is_finite() && s > 0.0 && s < 86_400.0 => Some(Duration::from_secs_f64(s)),
+        Some(_) => bail!("--ssrc-change-at must be a positive number of seconds"),
+        None => None,
+    };
+    Ok(rtp_sender::SendOptions {
+        impair,
+        ssrc_change_at,
+        seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
+    })
 }
 
 /// The local address the kernel would use to reach `to` (no packet is sent).
@@ -281,10 +321,7 @@ pub(crate) fn rtp_send(args: RtpSendArgs) -> anyhow::Result<()> {
     if !(args.duration.is_finite() && args.duration > 0.0 && args.duration < 86_400.0) {
         bail!("--duration must be a positive number of seconds");
     }
-    let (codec, pt) = match args.codec {
-        CodecArg::Pcmu => (Codec::Pcmu, 0u8),
-        CodecArg::Pcma => (Codec::Pcma, 8u8),
-    };
+    let codec = SendCodec::of(args.codec)?;
     let mut out = Vec::new();
     for (i, to) in args.to.iter().enumerate() {
         let remote: SocketAddr = to
@@ -307,20 +344,25 @@ pub(crate) fn rtp_send(args: RtpSendArgs) -> anyhow::Result<()> {
             label: (i + 1).to_string(),
             socket: UdpSocket::bind(bind).context("binding an RTP socket")?,
             remote: Some(remote),
-            source: audio::Source::parse(spec)?,
-            payload_type: pt,
-            codec,
-            ssrc: fastrand::u32(..),
+            source: audio::Source::parse(spec, codec.spec.sample_rate)?,
+            payload_type: codec.pt,
+            encoder: codec.encoder()?,
+            ticks: codec.ticks_per_packet(),
+            dtmf: None,
         });
     }
-    let sent = rtp_sender::run(out, Duration::from_secs_f64(args.duration));
+    let opts = rtp_sender::SendOptions {
+        seed: fastrand::u64(..),
+        ..rtp_sender::SendOptions::default()
+    };
+    let sent = rtp_sender::run(out, Duration::from_secs_f64(args.duration), &opts);
     let counts: Vec<String> = sent
         .iter()
         .map(|s| {
             format!(
                 "{}={}",
                 s.remote.map(|a| a.to_string()).unwrap_or_default(),
-                s.packets
+                s.sent
             )
         })
         .collect();

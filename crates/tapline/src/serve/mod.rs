@@ -16,6 +16,7 @@ mod media_slot;
 mod metadata_update;
 mod plan;
 mod ports;
+mod recovery;
 mod reoffer;
 mod responses;
 mod session;
@@ -31,7 +32,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tapline_sip::{Endpoint, EndpointConfig};
-use tapline_store::{Catalogue, RecordingState};
+use tapline_store::Catalogue;
 use tokio::sync::mpsc;
 
 use crate::cli::ServeArgs;
@@ -63,23 +64,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let db_path = crate::recordings::catalogue_path(&config.data_dir);
     let catalogue = Catalogue::open(&db_path)
         .with_context(|| format!("opening catalogue {}", db_path.display()))?;
-    // Recordings left active by a previous run that died were interrupted.
-    let leftovers = catalogue
-        .active_recording_ids()
-        .context("reading the catalogue")?;
-    for id in &leftovers {
-        let now = time::OffsetDateTime::now_utc();
-        catalogue
-            .finish_recording(
-                id,
-                RecordingState::Interrupted,
-                now,
-                0,
-                "server stopped during the recording",
-            )
-            .context("marking interrupted recordings")?;
-        tracing::warn!(recording_id = %id, "recording left active by a previous run marked interrupted");
-    }
+    // Recordings left active by a previous run that died: repair their files and close them
+    // as interrupted.
+    recovery::recover_interrupted(&catalogue).context("recovering interrupted recordings")?;
 
     let (store, store_join) = store_thread::spawn(catalogue)?;
     let (writer, writer_join) = writer::spawn()?;
