@@ -4,6 +4,7 @@
 //! pause/resume re-INVITEs, Metaswitch BYE, Cisco BYE with metadata) or a plain BYE. Per
 //! vector the table states what the catalogue must show; expectations come from the files
 //! themselves and agree with the metadata crate's corpus tests and `tapline inspect`.
+//! `TAPLINE_VENDOR_DUMP=1` prints each recording's `recordings show` on stderr.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -160,6 +161,9 @@ const VECTORS: &[Vector] = &[
         file: "vendor-cisco-cube-invite-debug.txt",
         build: Build::Doc,
         after: &[],
+        // Headers repaired (folded Allow without whitespace, missing blank line); the body is
+        // kept as printed (no blank lines in the parts, indented part lines): the SDP is read,
+        // the split `</sipSessi` + `onID>` makes the XML unreadable.
         parts: &[],
         labels: &["1", "2"],
         refused: &[],
