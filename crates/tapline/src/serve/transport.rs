@@ -176,10 +176,6 @@ async fn tcp_connection(
             Ok(n) => n,
         };
         framer.push(buf.get(..n).unwrap_or_default());
-        // RFC 5626 4.4.1: answer a CRLFCRLF ping with a CRLF pong.
-        if framer.take_keepalives() > 0 {
-            let _ = tx.send(b"\r\n".to_vec());
-        }
         loop {
             match framer.next_message() {
                 None => break,
@@ -194,6 +190,11 @@ async fn tcp_connection(
                     break 'read;
                 }
             }
+        }
+        // RFC 5626 4.4.1: answer each CRLFCRLF ping with a CRLF pong (the framer counts them
+        // while it frames, so ask after the loop).
+        for _ in 0..framer.take_keepalives() {
+            let _ = tx.send(b"\r\n".to_vec());
         }
     }
     drop(tx);
