@@ -685,7 +685,6 @@ fn transfer_as_bye_and_new_invite_links_the_recordings() {
 /// Caller and callee are properties of the call: a hold (Alice stops sending) must not swap
 /// them in the catalogue.
 #[test]
-#[ignore = "bug: roles are re-guessed from current senders on every update; on hold Bob becomes caller and Alice loses her role"]
 fn rfc8068_3_2_2_hold_keeps_roles() {
     let mut f = Flow::basic();
     let role = |d: &Value, aor: &str| participant(d, aor)["role"].clone();

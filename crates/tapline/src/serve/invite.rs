@@ -319,6 +319,14 @@ impl Core {
             ..
         } = plan;
         let stereo_streams = stereo.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+        let roles = participants
+            .iter()
+            .filter_map(|p| {
+                p.role
+                    .clone()
+                    .map(|r| (p.participant_id.clone(), (r, p.role_source.clone())))
+            })
+            .collect();
         let mlines = negotiated(&decisions, &ports);
         let want = |o: &str| {
             self.config
@@ -429,6 +437,7 @@ impl Core {
                 sdp_version: 1,
                 media_ip,
                 metadata: metadata_state,
+                roles,
                 expires: None,
                 session_expires_secs: timer_secs,
                 snapshot_tx: None,

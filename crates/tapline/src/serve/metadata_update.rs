@@ -30,6 +30,34 @@ pub(crate) fn participant_rows(state: &MetadataState) -> Vec<ParticipantRow> {
         .collect()
 }
 
+/// Roles stick: a participant keeps the role first decided for it; new participants get theirs
+/// unless that role is already taken by someone else.
+pub(crate) fn keep_roles(
+    known: &mut std::collections::HashMap<String, (String, Option<String>)>,
+    rows: &mut [ParticipantRow],
+) {
+    for row in rows.iter_mut() {
+        if let Some((role, source)) = known.get(&row.participant_id) {
+            row.role = Some(role.clone());
+            row.role_source = source.clone();
+        }
+    }
+    for row in rows.iter_mut() {
+        if known.contains_key(&row.participant_id) {
+            continue;
+        }
+        if let Some(role) = row.role.clone() {
+            let taken = known.values().any(|(r, _)| *r == role);
+            if taken {
+                row.role = None;
+                row.role_source = None;
+            } else {
+                known.insert(row.participant_id.clone(), (role, row.role_source.clone()));
+            }
+        }
+    }
+}
+
 /// Timeline events for the changes of one update. A stream whose last sender lost its send
 /// association is on hold (RFC 8068 3.2.2): the label is paused until someone sends it again.
 pub(crate) fn events_for(changes: &[Change], at: OffsetDateTime, method: &str) -> Vec<EventRow> {
@@ -134,7 +162,9 @@ impl Core {
                     warnings.extend(p.warnings.iter().map(|w| w.to_string()));
                     warnings.extend(outcome.warnings.iter().map(|w| w.to_string()));
                     events = events_for(&outcome.changes, now, method);
-                    rows = Some(participant_rows(&s.metadata));
+                    let mut r = participant_rows(&s.metadata);
+                    keep_roles(&mut s.roles, &mut r);
+                    rows = Some(r);
                     cs = Some(CsRows::from_metadata(s.metadata.current()));
                     needs_snapshot = outcome.needs_snapshot;
                 }

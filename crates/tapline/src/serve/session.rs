@@ -65,6 +65,9 @@ pub(crate) struct Session {
     pub(crate) media_ip: IpAddr,
     /// Merged metadata (complete snapshots and partial updates, RFC 7866 9.2).
     pub(crate) metadata: tapline_metadata::MetadataState,
+    /// Caller/callee as first decided per participant id, with how: a role is a property of
+    /// the call, so a later update (a hold, where the "first sender" changes) never swaps it.
+    pub(crate) roles: std::collections::HashMap<String, (String, Option<String>)>,
     /// RFC 4028 session timer: the session ends unless refreshed before this.
     pub(crate) expires: Option<Instant>,
     pub(crate) session_expires_secs: Option<u32>,
