@@ -42,7 +42,10 @@ fn stats_until(
         if pred(&s) {
             return s;
         }
-        assert!(Instant::now() < deadline, "stats never showed {what}: {s:#}");
+        assert!(
+            Instant::now() < deadline,
+            "stats never showed {what}: {s:#}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -98,7 +101,10 @@ fn stats_count_what_the_simulator_sent() {
     assert_eq!(idle["packets_received"], 0, "{idle:#}");
     assert_eq!(idle["active_streams"], 0);
     let threads = idle["media_threads"].as_u64().unwrap();
-    assert!((1..=4).contains(&threads), "default media threads {threads}");
+    assert!(
+        (1..=4).contains(&threads),
+        "default media threads {threads}"
+    );
     assert_eq!(idle["shards"].as_array().unwrap().len() as u64, threads);
 
     let call = spawn_call(&server, "2");
@@ -113,7 +119,11 @@ fn stats_count_what_the_simulator_sent() {
 
     // Removed streams stay counted; the shard publishes them at its next flush.
     let after = stats_until(&data, "the streams removed", |s| s["active_streams"] == 0);
-    assert_eq!(after["packets_received"].as_u64().unwrap(), sent, "{after:#}");
+    assert_eq!(
+        after["packets_received"].as_u64().unwrap(),
+        sent,
+        "{after:#}"
+    );
     assert_eq!(after["active_recordings"], 0);
     assert_eq!(after["packets_lost"], 0);
     assert_eq!(after["packets_duplicate"], 0);
@@ -188,5 +198,9 @@ fn concurrent_recordings_land_on_different_media_threads() {
     let sent: u64 = calls.map(finish_call).iter().map(packets_sent).sum();
     wait_final(&data, 2);
     let after = stats_until(&data, "both calls over", |s| s["active_streams"] == 0);
-    assert_eq!(after["packets_received"].as_u64().unwrap(), sent, "{after:#}");
+    assert_eq!(
+        after["packets_received"].as_u64().unwrap(),
+        sent,
+        "{after:#}"
+    );
 }

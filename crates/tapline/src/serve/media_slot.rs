@@ -72,9 +72,15 @@ pub(crate) fn decoders_for(plan: &MediaPlan) -> Vec<(u8, Decoder)> {
         .collect()
 }
 
+/// Samples at `rate` from `start` to `now`, from whole microseconds. Runs per packet: u64
+/// arithmetic only (`Duration::as_micros` is u128, a library division call on x86-64).
 pub(crate) fn position(start: Instant, now: Instant, rate: u32) -> u64 {
     let d = now.saturating_duration_since(start);
-    (d.as_micros() as u64).saturating_mul(u64::from(rate)) / 1_000_000
+    let micros = d
+        .as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_micros()));
+    micros.saturating_mul(u64::from(rate)) / 1_000_000
 }
 
 impl Slot {
@@ -243,5 +249,26 @@ impl Slot {
             last_sr: self.last_sr.map(|(ntp, ts, _)| (ntp, ts)),
             sr_count: self.sr_count,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_counts_whole_microseconds() {
+        let t0 = Instant::now();
+        let at = |us: u64| t0 + Duration::from_micros(us);
+        assert_eq!(position(t0, t0, 8000), 0);
+        assert_eq!(position(t0, at(124), 8000), 0);
+        assert_eq!(position(t0, at(125), 8000), 1);
+        assert_eq!(position(t0, at(2_500_125), 8000), 20_001);
+        assert_eq!(
+            position(t0, at(1_000_000) + Duration::from_nanos(999), 48_000),
+            48_000
+        );
+        // Before the start counts as the start.
+        assert_eq!(position(at(10), t0, 8000), 0);
     }
 }

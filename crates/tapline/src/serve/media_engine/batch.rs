@@ -182,7 +182,8 @@ mod tests {
         let mut batch = RecvBatch::new();
         for round in 0..3u8 {
             tx.send_to(&[round; 3], to).unwrap();
-            poll.poll(&mut events, Some(Duration::from_secs(5))).unwrap();
+            poll.poll(&mut events, Some(Duration::from_secs(5)))
+                .unwrap();
             assert!(!events.is_empty(), "round {round}: no readable event");
             let mut got = Vec::new();
             let d = batch.drain(rx.as_raw_fd(), |data, _| got.push(data[0]));

@@ -20,6 +20,11 @@ use crate::serve::writer::{WriterHandle, WriterMsg};
 pub(super) const WAKER: Token = Token(usize::MAX);
 /// How often decoded audio is handed to the writer and the counters are published.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Shortest time between two polls. An idle thread woken by every datagram costs a context
+/// switch per packet; letting datagrams gather for this long makes one wake-up serve many
+/// sockets (and fills batches). Arrival times are then late by up to this much, far inside
+/// the reorder window and below the 20 ms packet time.
+const COALESCE: Duration = Duration::from_millis(2);
 
 pub(super) struct Shard {
     id: usize,
@@ -64,13 +69,19 @@ impl Shard {
     pub(super) fn run(mut self, rx: mpsc::Receiver<Command>) {
         let mut events = Events::with_capacity(1024);
         let mut last_flush = Instant::now();
+        let mut last_wake = last_flush;
         loop {
+            let since = last_wake.elapsed();
+            if since < COALESCE {
+                std::thread::sleep(COALESCE.saturating_sub(since));
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(FLUSH_EVERY / 2)) {
                 if e.kind() != ErrorKind::Interrupted {
                     tracing::error!(error = %e, shard = self.id, "media poll failed");
                 }
             }
             let now = Instant::now();
+            last_wake = now;
             for event in events.iter() {
                 self.readable(event.token(), now);
             }
