@@ -14,8 +14,8 @@ pub mod interleave;
 pub mod mix;
 pub mod ogg_opus;
 pub mod repair;
-pub mod rtcp;
 pub mod resample;
+pub mod rtcp;
 pub mod rtp;
 mod seq;
 pub mod timeline;
@@ -28,9 +28,9 @@ pub use dtmf::{DtmfError, DtmfEvent, DtmfTracker, TelephoneEvent, parse_telephon
 pub use g711::{Codec, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
 pub use interleave::Interleaver;
 pub use mix::{mix, mix_interleaved};
-pub use resample::{ResampleError, Resampler};
 pub use ogg_opus::{OggOpusError, OggOpusWriter};
 pub use repair::{RepairOutcome, repair_wav};
+pub use resample::{ResampleError, Resampler};
 pub use rtcp::{
     ReportBlock, RtcpError, RtcpPacket, SenderReport, build_receiver_report, parse_rtcp,
 };
