@@ -29,6 +29,8 @@ pub(crate) enum CoreMsg {
     },
     /// A recording is final; its ports can be reused.
     Finalized { num: u64, ports: Vec<u16> },
+    /// The writer could not create a recording's files: end it (never record into nothing).
+    FilesFailed { num: u64, reason: String },
     /// Ports of streams removed mid-call, free again.
     PortsFree { ports: Vec<u16> },
     /// SIGTERM / Ctrl-C.
@@ -166,6 +168,20 @@ impl Core {
                 for p in ports {
                     self.ports.release(p);
                 }
+            }
+            CoreMsg::FilesFailed { num, reason } => {
+                if let Some(s) = self.sessions.get(&num) {
+                    let _e = s.span.enter();
+                    tracing::error!(%reason, "recording files could not be created; ending the recording");
+                }
+                let answered = self
+                    .sessions
+                    .get(&num)
+                    .is_some_and(|s| matches!(s.phase, Phase::Answered | Phase::Confirmed));
+                if answered {
+                    self.send_bye(num);
+                }
+                self.finalize(num, &reason, true);
             }
             CoreMsg::PortsFree { ports } => {
                 for p in ports {

@@ -398,6 +398,9 @@ impl Core {
                     Ok(())
                 })
                 .await;
+            // The catalogue row must exist before we answer (a call is never silently
+            // unrecorded). The files are created by the writer in parallel with the answer: it
+            // handles them in order, before any audio; if that fails the recording is ended.
             let result = match stored {
                 Ok(Ok(())) => {
                     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -406,11 +409,18 @@ impl Core {
                         plan: Box::new(outputs),
                         reply: tx,
                     });
-                    match rx.await {
-                        Ok(Ok(())) => Ok(()),
-                        Ok(Err(e)) => Err(format!("cannot create recording files: {e}")),
-                        Err(_) => Err("writer thread gone".to_owned()),
-                    }
+                    let msgs = msgs.clone();
+                    tokio::spawn(async move {
+                        let failure = match rx.await {
+                            Ok(Ok(())) => None,
+                            Ok(Err(e)) => Some(format!("cannot create recording files: {e}")),
+                            Err(_) => Some("writer thread gone".to_owned()),
+                        };
+                        if let Some(reason) = failure {
+                            let _ = msgs.send(CoreMsg::FilesFailed { num, reason });
+                        }
+                    });
+                    Ok(())
                 }
                 Ok(Err(e)) => Err(format!("catalogue write failed: {e}")),
                 Err(_) => Err("catalogue thread gone".to_owned()),
