@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-/// Install the global subscriber: `format` is "text" or "json"-like key=value text.
+/// Install the global subscriber: `format` is "text" (key=value) or "json" (one object per line).
 pub(crate) fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -14,7 +14,8 @@ pub(crate) fn init(format: &str) {
         .with_ansi(std::io::stderr().is_terminal());
     // A second init (tests calling main twice) is harmless: ignore the error.
     if format == "json" {
-        let _ = builder.with_ansi(false).with_level(true).try_init();
+        // One JSON object per line, with the span fields (Call-ID, recording id) on each.
+        let _ = builder.json().with_current_span(true).try_init();
     } else {
         let _ = builder.try_init();
     }
