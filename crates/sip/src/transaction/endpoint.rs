@@ -9,9 +9,8 @@ use super::key::{AckKey, ClientKey, ServerKey};
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
 use super::stateless;
-use super::{
-    ClientTxId, EndpointConfig, EndpointError, Event, Output, ServerTxId, earliest, transmit,
-};
+use super::timers::{TimerQueue, TxRef};
+use super::{ClientTxId, EndpointConfig, EndpointError, Event, Output, ServerTxId, transmit};
 use crate::message::{Message, Request, Response};
 use crate::method::Method;
 use crate::parse;
@@ -27,6 +26,24 @@ enum ClientTx {
     NonInvite(ClientNonInvite),
 }
 
+impl ServerTx {
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            ServerTx::Invite(t) => t.deadline(),
+            ServerTx::NonInvite(t) => t.deadline(),
+        }
+    }
+}
+
+impl ClientTx {
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            ClientTx::Invite(t) => t.deadline(),
+            ClientTx::NonInvite(t) => t.deadline(),
+        }
+    }
+}
+
 /// SIP endpoint: transaction layer for a UAS and a UAC (RFC 3261 section 17).
 pub struct Endpoint {
     config: EndpointConfig,
@@ -37,6 +54,7 @@ pub struct Endpoint {
     ack_index: HashMap<AckKey, ServerTxId>,
     clients: HashMap<ClientTxId, ClientTx>,
     client_index: HashMap<ClientKey, ClientTxId>,
+    timers: TimerQueue,
 }
 
 impl Endpoint {
@@ -51,6 +69,7 @@ impl Endpoint {
             ack_index: HashMap::new(),
             clients: HashMap::new(),
             client_index: HashMap::new(),
+            timers: TimerQueue::default(),
         }
     }
 
@@ -58,6 +77,18 @@ impl Endpoint {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         id
+    }
+
+    /// Re-read the deadline of server transaction `id` after it changed state.
+    fn resched_server(&mut self, id: ServerTxId) {
+        let at = self.servers.get(&id).and_then(ServerTx::deadline);
+        self.timers.schedule(TxRef::Server(id), at);
+    }
+
+    /// Re-read the deadline of client transaction `id` after it changed state.
+    fn resched_client(&mut self, id: ClientTxId) {
+        let at = self.clients.get(&id).and_then(ClientTx::deadline);
+        self.timers.schedule(TxRef::Client(id), at);
     }
 
     fn event(&mut self, e: Event) {
@@ -117,6 +148,7 @@ impl Endpoint {
                 let trying = Response::for_request(&req, 100, "Trying");
                 let _ = tx.respond(now, &self.config, &trying, &mut self.out);
                 self.servers.insert(id, ServerTx::Invite(tx));
+                self.resched_server(id);
                 self.event(Event::Request {
                     tx: id,
                     from,
@@ -126,11 +158,13 @@ impl Endpoint {
             Method::Cancel => {
                 let tx = ServerNonInvite::new(id, from, req.clone(), key, now, &self.config);
                 self.servers.insert(id, ServerTx::NonInvite(tx));
+                self.resched_server(id);
                 self.on_cancel(now, id, &req);
             }
             _ => {
                 let tx = ServerNonInvite::new(id, from, req.clone(), key, now, &self.config);
                 self.servers.insert(id, ServerTx::NonInvite(tx));
+                self.resched_server(id);
                 self.event(Event::Request {
                     tx: id,
                     from,
@@ -177,6 +211,8 @@ impl Endpoint {
                 if t.on_ack(now, &self.config) {
                     if t.state == super::server_invite::State::Terminated {
                         self.remove_server(id);
+                    } else {
+                        self.resched_server(id);
                     }
                     return;
                 }
@@ -186,6 +222,7 @@ impl Endpoint {
             Some(id) => {
                 if let Some(ServerTx::Invite(t)) = self.servers.get_mut(&id) {
                     t.on_2xx_ack();
+                    self.resched_server(id);
                 }
                 true
             }
@@ -217,6 +254,8 @@ impl Endpoint {
         };
         if done {
             self.remove_client(id);
+        } else {
+            self.resched_client(id);
         }
     }
 
@@ -247,6 +286,8 @@ impl Endpoint {
         };
         if done {
             self.remove_server(tx);
+        } else {
+            self.resched_server(tx);
         }
         Ok(())
     }
@@ -283,8 +324,10 @@ impl Endpoint {
         };
         if let Some(old) = self.client_index.insert(key, id) {
             self.clients.remove(&old); // branch reuse by the TU: the newer one wins
+            self.timers.schedule(TxRef::Client(old), None);
         }
         self.clients.insert(id, tx);
+        self.resched_client(id);
         id
     }
 
@@ -298,57 +341,42 @@ impl Endpoint {
         self.out.pop_front()
     }
 
-    /// When [`Endpoint::handle_timeout`] should be called next.
+    /// When [`Endpoint::handle_timeout`] should be called next (O(1): the top of the
+    /// timer queue).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let s = self.servers.values().fold(None, |acc, t| {
-            earliest(
-                acc,
-                match t {
-                    ServerTx::Invite(t) => t.deadline(),
-                    ServerTx::NonInvite(t) => t.deadline(),
-                },
-            )
-        });
-        self.clients.values().fold(s, |acc, t| {
-            earliest(
-                acc,
-                match t {
-                    ClientTx::Invite(t) => t.deadline(),
-                    ClientTx::NonInvite(t) => t.deadline(),
-                },
-            )
-        })
+        self.timers.next()
     }
 
-    /// Fire every timer due at `now`; terminated transactions are removed.
+    /// Fire every timer due at `now`, earliest first; terminated transactions are removed.
+    /// Only expired transactions are visited.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let mut dead_servers = Vec::new();
-        for (id, t) in &mut self.servers {
-            let done = match t {
-                ServerTx::Invite(t) => t.on_timer(now, &mut self.out),
-                ServerTx::NonInvite(t) => t.on_timer(now),
-            };
-            if done {
-                dead_servers.push(*id);
+        for due in self.timers.take_due(now) {
+            match due {
+                TxRef::Server(id) => {
+                    let done = match self.servers.get_mut(&id) {
+                        Some(ServerTx::Invite(t)) => t.on_timer(now, &mut self.out),
+                        Some(ServerTx::NonInvite(t)) => t.on_timer(now),
+                        None => continue,
+                    };
+                    if done {
+                        self.remove_server(id);
+                    } else {
+                        self.resched_server(id);
+                    }
+                }
+                TxRef::Client(id) => {
+                    let done = match self.clients.get_mut(&id) {
+                        Some(ClientTx::Invite(t)) => t.on_timer(now, &mut self.out),
+                        Some(ClientTx::NonInvite(t)) => t.on_timer(now, &mut self.out),
+                        None => continue,
+                    };
+                    if done {
+                        self.remove_client(id);
+                    } else {
+                        self.resched_client(id);
+                    }
+                }
             }
-        }
-        dead_servers.sort();
-        for id in dead_servers {
-            self.remove_server(id);
-        }
-        let mut dead_clients = Vec::new();
-        for (id, t) in &mut self.clients {
-            let done = match t {
-                ClientTx::Invite(t) => t.on_timer(now, &mut self.out),
-                ClientTx::NonInvite(t) => t.on_timer(now, &mut self.out),
-            };
-            if done {
-                dead_clients.push(*id);
-            }
-        }
-        dead_clients.sort();
-        for id in dead_clients {
-            self.remove_client(id);
         }
     }
 
@@ -358,6 +386,7 @@ impl Endpoint {
             Some(ServerTx::NonInvite(t)) => (t.key, None),
             None => return,
         };
+        self.timers.schedule(TxRef::Server(id), None);
         if self.server_index.get(&key) == Some(&id) {
             self.server_index.remove(&key);
         }
@@ -374,6 +403,7 @@ impl Endpoint {
             Some(ClientTx::NonInvite(t)) => t.key,
             None => return,
         };
+        self.timers.schedule(TxRef::Client(id), None);
         if self.client_index.get(&key) == Some(&id) {
             self.client_index.remove(&key);
         }

@@ -8,11 +8,14 @@ mod key;
 mod server_invite;
 mod server_non_invite;
 mod stateless;
+mod timers;
 
 #[cfg(test)]
 mod tests_client;
 #[cfg(test)]
 mod tests_e2e;
+#[cfg(test)]
+mod tests_many;
 #[cfg(test)]
 mod tests_server;
 
