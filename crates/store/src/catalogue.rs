@@ -1,9 +1,10 @@
 //! The catalogue handle: opening the database and recording-level writes.
 
+use std::ops::Deref;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 
 use crate::error::DbContext;
@@ -13,6 +14,10 @@ use crate::{ChannelMapEntry, NewRecording, RecordingState, StoreError};
 
 /// How long a statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Prepared-statement cache size: above the number of distinct statements the server runs
+/// (about 30 writes and reads), so none is ever prepared twice (the default 16 would thrash).
+const STATEMENT_CACHE: usize = 64;
 
 /// SQLite catalogue of recordings. Synchronous; own it from one thread.
 #[derive(Debug)]
@@ -59,6 +64,7 @@ impl Catalogue {
         if found < expected {
             return Err(StoreError::SchemaOutdated { found, expected });
         }
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Catalogue { conn })
     }
 
@@ -73,6 +79,7 @@ impl Catalogue {
 
     fn configure(mut conn: Connection, wal: bool) -> Result<Catalogue, StoreError> {
         conn.busy_timeout(BUSY_TIMEOUT).ctx("set busy_timeout")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         if wal {
             // WAL lets the HTTP API read while the recorder writes.
             let _mode: String = conn
@@ -96,7 +103,8 @@ impl Catalogue {
     /// Record a newly accepted recording session in state `active`.
     pub fn insert_recording(&self, r: &NewRecording<'_>) -> Result<(), StoreError> {
         let started = format_ts(r.started_at)?;
-        let res = self.conn.execute(
+        let res = exec_cached(
+            &self.conn,
             "INSERT INTO recordings (id, call_id, src_addr, state, started_at, dir)
              VALUES (?1, ?2, ?3, 'active', ?4, ?5)",
             params![r.id, r.call_id, r.src_addr, started, r.dir],
@@ -121,13 +129,12 @@ impl Catalogue {
         channel_map: &[ChannelMapEntry],
     ) -> Result<(), StoreError> {
         let map = serde_json::to_string(channel_map)?;
-        let n = self
-            .conn
-            .execute(
-                "UPDATE recordings SET stereo_path = ?2, channel_map = ?3 WHERE id = ?1",
-                params![recording_id, stereo_path, map],
-            )
-            .ctx("set outputs")?;
+        let n = exec_cached(
+            &self.conn,
+            "UPDATE recordings SET stereo_path = ?2, channel_map = ?3 WHERE id = ?1",
+            params![recording_id, stereo_path, map],
+        )
+        .ctx("set outputs")?;
         require_one(n, recording_id)
     }
 
@@ -144,14 +151,13 @@ impl Catalogue {
         let duration = i64::try_from(duration_ms).map_err(|_| StoreError::OutOfRange {
             field: "duration_ms",
         })?;
-        let n = self
-            .conn
-            .execute(
-                "UPDATE recordings SET state = ?2, ended_at = ?3, duration_ms = ?4, end_reason = ?5
+        let n = exec_cached(
+            &self.conn,
+            "UPDATE recordings SET state = ?2, ended_at = ?3, duration_ms = ?4, end_reason = ?5
                  WHERE id = ?1",
-                params![recording_id, state.as_str(), ended, duration, end_reason],
-            )
-            .ctx("finish recording")?;
+            params![recording_id, state.as_str(), ended, duration, end_reason],
+        )
+        .ctx("finish recording")?;
         require_one(n, recording_id)
     }
 
@@ -172,12 +178,60 @@ impl Catalogue {
 /// Fail with [`StoreError::UnknownRecording`] unless `id` exists.
 pub(crate) fn ensure_recording(conn: &Connection, id: &str) -> Result<(), StoreError> {
     let found: Option<i64> = conn
-        .query_row("SELECT 1 FROM recordings WHERE id = ?1", [id], |r| r.get(0))
-        .optional()
+        .prepare_cached("SELECT 1 FROM recordings WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .ctx("look up recording")?;
     match found {
         Some(_) => Ok(()),
         None => Err(StoreError::UnknownRecording(id.to_owned())),
+    }
+}
+
+/// Execute one statement through the connection's statement cache: parsed and planned
+/// once per connection instead of once per call.
+pub(crate) fn exec_cached(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// A write transaction, or a no-op guard when the caller already holds one
+/// ([`Catalogue::record_invite`] runs the single-row methods inside its own transaction;
+/// SQLite does not nest `BEGIN`). Rolled back on drop unless committed.
+pub(crate) struct WriteTx<'a> {
+    conn: &'a Connection,
+    own: Option<Transaction<'a>>,
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl WriteTx<'_> {
+    /// Commit if this guard opened the transaction.
+    pub(crate) fn commit(self) -> rusqlite::Result<()> {
+        self.own.map_or(Ok(()), Transaction::commit)
+    }
+}
+
+impl Catalogue {
+    /// Begin a write transaction unless one is already open on this connection.
+    pub(crate) fn begin(&self) -> rusqlite::Result<WriteTx<'_>> {
+        let own = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction()?)
+        } else {
+            None
+        };
+        Ok(WriteTx {
+            conn: &self.conn,
+            own,
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use rusqlite::params;
 use time::OffsetDateTime;
 
-use crate::catalogue::ensure_recording;
+use crate::catalogue::{ensure_recording, exec_cached};
 use crate::error::DbContext;
 use crate::timefmt::format_ts;
 use crate::{Catalogue, ParticipantRow, StoreError, StreamCounters, StreamRow};
@@ -32,14 +32,16 @@ impl Catalogue {
             }
         }
         const OP: &str = "replace participants";
-        let tx = self.conn.unchecked_transaction().ctx(OP)?;
+        let tx = self.begin().ctx(OP)?;
         ensure_recording(&tx, recording_id)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "DELETE FROM participant_stream WHERE recording_id = ?1",
             [recording_id],
         )
         .ctx(OP)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "DELETE FROM participants WHERE recording_id = ?1",
             [recording_id],
         )
@@ -88,10 +90,11 @@ impl Catalogue {
     /// re-INVITE's SDP alone does not know them.
     pub fn upsert_stream(&self, recording_id: &str, row: &StreamRow) -> Result<(), StoreError> {
         const OP: &str = "upsert stream";
-        let tx = self.conn.unchecked_transaction().ctx(OP)?;
+        let tx = self.begin().ctx(OP)?;
         ensure_recording(&tx, recording_id)?;
         let state = if row.accepted { "accepted" } else { "rejected" };
-        tx.execute(
+        exec_cached(
+            &tx,
             "INSERT INTO streams (recording_id, label, stream_id, media, codec, payload_type,
                                   clock_rate, port, file_path, channel, state, reject_reason)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -132,22 +135,21 @@ impl Catalogue {
         label: &str,
         c: &StreamCounters,
     ) -> Result<(), StoreError> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE streams SET packets_received = ?3, packets_lost = ?4,
+        let n = exec_cached(
+            &self.conn,
+            "UPDATE streams SET packets_received = ?3, packets_lost = ?4,
                     packets_duplicated = ?5, packets_late = ?6
                  WHERE recording_id = ?1 AND label = ?2",
-                params![
-                    recording_id,
-                    label,
-                    to_i64(c.received, "packets_received")?,
-                    to_i64(c.lost, "packets_lost")?,
-                    to_i64(c.duplicated, "packets_duplicated")?,
-                    to_i64(c.late, "packets_late")?
-                ],
-            )
-            .ctx("set stream counters")?;
+            params![
+                recording_id,
+                label,
+                to_i64(c.received, "packets_received")?,
+                to_i64(c.lost, "packets_lost")?,
+                to_i64(c.duplicated, "packets_duplicated")?,
+                to_i64(c.late, "packets_late")?
+            ],
+        )
+        .ctx("set stream counters")?;
         if n == 0 {
             ensure_recording(&self.conn, recording_id)?;
             return Err(StoreError::UnknownStream {
@@ -171,9 +173,10 @@ impl Catalogue {
     ) -> Result<i64, StoreError> {
         const OP: &str = "add metadata document";
         let at = format_ts(received_at)?;
-        let tx = self.conn.unchecked_transaction().ctx(OP)?;
+        let tx = self.begin().ctx(OP)?;
         ensure_recording(&tx, recording_id)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "INSERT INTO metadata_docs
              (recording_id, received_at, sip_method, content_type, raw, parse_error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -194,9 +197,10 @@ impl Catalogue {
     ) -> Result<(), StoreError> {
         const OP: &str = "add warning";
         let at = format_ts(at)?;
-        let tx = self.conn.unchecked_transaction().ctx(OP)?;
+        let tx = self.begin().ctx(OP)?;
         ensure_recording(&tx, recording_id)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "INSERT INTO warnings (recording_id, at, text) VALUES (?1, ?2, ?3)",
             params![recording_id, at, text],
         )

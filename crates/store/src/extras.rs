@@ -4,7 +4,7 @@
 use rusqlite::params;
 use time::OffsetDateTime;
 
-use crate::catalogue::ensure_recording;
+use crate::catalogue::{ensure_recording, exec_cached};
 use crate::details::to_i64;
 use crate::error::DbContext;
 use crate::timefmt::format_ts;
@@ -32,13 +32,12 @@ impl Catalogue {
         manifest: &serde_json::Value,
     ) -> Result<(), StoreError> {
         let text = serde_json::to_string(manifest)?;
-        let n = self
-            .conn
-            .execute(
-                "UPDATE recordings SET manifest = ?2 WHERE id = ?1",
-                params![recording_id, text],
-            )
-            .ctx("set manifest")?;
+        let n = exec_cached(
+            &self.conn,
+            "UPDATE recordings SET manifest = ?2 WHERE id = ?1",
+            params![recording_id, text],
+        )
+        .ctx("set manifest")?;
         one_recording(n, recording_id)
     }
 
@@ -54,15 +53,14 @@ impl Catalogue {
         let offset = audio_offset_ms
             .map(|v| to_i64(v, "audio_offset_ms"))
             .transpose()?;
-        let n = self
-            .conn
-            .execute(
-                "UPDATE recordings SET last_audio_at = ?2,
+        let n = exec_cached(
+            &self.conn,
+            "UPDATE recordings SET last_audio_at = ?2,
                     audio_offset_ms = COALESCE(?3, audio_offset_ms)
                  WHERE id = ?1",
-                params![recording_id, at, offset],
-            )
-            .ctx("set last audio")?;
+            params![recording_id, at, offset],
+        )
+        .ctx("set last audio")?;
         one_recording(n, recording_id)
     }
 
@@ -75,22 +73,21 @@ impl Catalogue {
     ) -> Result<(), StoreError> {
         // NaN/inf would be stored as NULL or fail; keep only real numbers.
         let jitter = x.jitter_ms.filter(|j| j.is_finite());
-        let n = self
-            .conn
-            .execute(
-                "UPDATE streams SET jitter_ms = ?3, packets_cn = ?4, ssrc_changes = ?5,
+        let n = exec_cached(
+            &self.conn,
+            "UPDATE streams SET jitter_ms = ?3, packets_cn = ?4, ssrc_changes = ?5,
                     sample_rate = ?6
                  WHERE recording_id = ?1 AND label = ?2",
-                params![
-                    recording_id,
-                    label,
-                    jitter,
-                    to_i64(x.packets_cn, "packets_cn")?,
-                    to_i64(x.ssrc_changes, "ssrc_changes")?,
-                    x.sample_rate
-                ],
-            )
-            .ctx("set stream extras")?;
+            params![
+                recording_id,
+                label,
+                jitter,
+                to_i64(x.packets_cn, "packets_cn")?,
+                to_i64(x.ssrc_changes, "ssrc_changes")?,
+                x.sample_rate
+            ],
+        )
+        .ctx("set stream extras")?;
         if n == 0 {
             ensure_recording(&self.conn, recording_id)?;
             return Err(StoreError::UnknownStream {

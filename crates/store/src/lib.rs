@@ -6,6 +6,7 @@
 //! [`Catalogue::open`]; [`Catalogue::open_read_only`] never migrates, for
 //! readers of a live server's database.
 
+mod bundle;
 mod catalogue;
 mod details;
 mod error;
@@ -25,6 +26,7 @@ mod tests;
 #[cfg(test)]
 mod upgrade_tests;
 
+pub use bundle::{MetadataDocument, NewRecordingBundle};
 pub use catalogue::Catalogue;
 pub use error::StoreError;
 pub use extras::StreamExtras;

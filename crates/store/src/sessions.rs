@@ -5,7 +5,7 @@
 
 use rusqlite::{Connection, params};
 
-use crate::catalogue::ensure_recording;
+use crate::catalogue::{ensure_recording, exec_cached};
 use crate::error::{DbContext, parse_json};
 use crate::views::SessionView;
 use crate::{Catalogue, StoreError};
@@ -48,14 +48,16 @@ impl Catalogue {
         links: &[ParticipantSessionRow],
     ) -> Result<(), StoreError> {
         const OP: &str = "replace sessions";
-        let tx = self.conn.unchecked_transaction().ctx(OP)?;
+        let tx = self.begin().ctx(OP)?;
         ensure_recording(&tx, recording_id)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "DELETE FROM sessions WHERE recording_id = ?1",
             [recording_id],
         )
         .ctx(OP)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "DELETE FROM participant_session WHERE recording_id = ?1",
             [recording_id],
         )
@@ -103,13 +105,12 @@ impl Catalogue {
 
     /// Set (or clear) the recording's metadata `<group>` id.
     pub fn set_group(&self, recording_id: &str, group_id: Option<&str>) -> Result<(), StoreError> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE recordings SET group_id = ?2 WHERE id = ?1",
-                params![recording_id, group_id],
-            )
-            .ctx("set group")?;
+        let n = exec_cached(
+            &self.conn,
+            "UPDATE recordings SET group_id = ?2 WHERE id = ?1",
+            params![recording_id, group_id],
+        )
+        .ctx("set group")?;
         if n == 0 {
             return Err(StoreError::UnknownRecording(recording_id.to_owned()));
         }

@@ -5,7 +5,7 @@
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 
-use crate::catalogue::ensure_recording;
+use crate::catalogue::{ensure_recording, exec_cached};
 use crate::details::to_i64;
 use crate::error::{DbContext, parse_json};
 use crate::timefmt::format_ts;
@@ -57,9 +57,10 @@ impl Catalogue {
         const OP: &str = "add event";
         let at = format_ts(e.at)?;
         let details = e.details.as_ref().map(serde_json::to_string).transpose()?;
-        let tx = self.conn.unchecked_transaction().ctx(OP)?;
+        let tx = self.begin().ctx(OP)?;
         ensure_recording(&tx, recording_id)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "INSERT INTO events (recording_id, at, kind, label, participant_id, details, seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6,
                      (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE recording_id = ?1))",
@@ -74,9 +75,10 @@ impl Catalogue {
         const OP: &str = "add dtmf";
         let position = to_i64(d.position_ms, "position_ms")?;
         let at = d.at.map(format_ts).transpose()?;
-        let tx = self.conn.unchecked_transaction().ctx(OP)?;
+        let tx = self.begin().ctx(OP)?;
         ensure_recording(&tx, recording_id)?;
-        tx.execute(
+        exec_cached(
+            &tx,
             "INSERT INTO dtmf_events
              (recording_id, label, digit, position_ms, at, duration_ms, volume)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
