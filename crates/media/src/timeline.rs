@@ -1,9 +1,10 @@
 //! Per-stream placement of decoded audio on the recording's time axis.
 //!
-//! Each packet lands at `anchor + extended_timestamp`, where the anchor is fixed by the
-//! arrival of the first packet (RFC 3550 §5.1: the timestamp only gives relative timing,
-//! its initial value is random). Samples sit in a fixed ring until the reorder window has
-//! passed; then they are emitted as contiguous runs, gaps filled with zeros. The ring is
+//! Each packet lands at `anchor + extended_timestamp` (RFC 3550 §5.1: the timestamp only gives
+//! relative timing, its initial value is random). The anchor starts at the first packet's
+//! arrival and, while the stream settles, moves to the lowest transit seen, so the first
+//! packet's jitter does not stay as an offset (timeline_settle.rs). Samples sit in a fixed
+//! ring until the reorder window has passed; then they are emitted as contiguous runs, gaps filled with zeros. The ring is
 //! allocated once in [`StreamTimeline::new`]; `push`, `drain` and `finish` never allocate.
 //!
 //! The axis is in OUTPUT samples (the decoded PCM rate), not RTP ticks: each packet's
@@ -15,6 +16,8 @@ use crate::g711::Codec;
 use crate::rtp::RtpPacket;
 use crate::seq::{SeqTracker, SeqVerdict};
 
+#[path = "timeline_settle.rs"]
+mod settle;
 #[path = "timeline_types.rs"]
 mod types;
 pub use types::{PushOutcome, StreamStats, TimelineConfig, position_at};
@@ -39,6 +42,11 @@ pub struct StreamTimeline {
     seq: SeqTracker,
     /// Recording position (samples) of extended timestamp 0; `None` before the first packet.
     anchor: Option<i64>,
+    /// While the first epoch's placement may still move.
+    settling: Option<settle::Settling>,
+    /// The first epoch's anchor and earliest placed position, once settled.
+    first_anchor: Option<i64>,
+    first_low: Option<u64>,
     /// Extended sequence number and end position of the newest audio packet (for PLC).
     newest_seq: Option<i64>,
     newest_end: u64,
@@ -67,6 +75,9 @@ impl StreamTimeline {
             ssrc: None,
             seq: SeqTracker::new(),
             anchor: None,
+            settling: None,
+            first_anchor: None,
+            first_low: None,
             newest_seq: None,
             newest_end: 0,
             concealed: 0,
@@ -154,10 +165,18 @@ impl StreamTimeline {
 
         let (ext_ts, mut outcome) = if new_epoch {
             let first = self.anchor.is_none();
+            if !first {
+                // A new source while settling: the old one's placement is final first.
+                self.settle();
+            }
             self.ref_ts = packet.timestamp;
             self.ref_ext_ts = 0;
             self.newest_seq = None;
             self.reanchor(arrival, 0);
+            if first {
+                let at = self.anchor.and_then(|a| u64::try_from(a).ok()).unwrap_or(0);
+                self.begin_settling(arrival, at);
+            }
             let outcome = if first {
                 PushOutcome::Accepted
             } else {
@@ -175,6 +194,9 @@ impl StreamTimeline {
             (ext_ts, PushOutcome::Accepted)
         };
         let ext_pos = ratio.to_samples(ext_ts);
+        if self.settling.is_some() {
+            self.observe_transit(arrival, ext_pos, samples);
+        }
 
         if newest
             && outcome == PushOutcome::Accepted
@@ -202,6 +224,7 @@ impl StreamTimeline {
         }
         if !decoder.is_audio() {
             // RFC 3389: the time until the next packet is (comfort) silence, already zeros.
+            self.note_placed(pos);
             self.note_newest(newest, seq_ext, pos);
             return PushOutcome::ComfortNoise;
         }
@@ -221,6 +244,7 @@ impl StreamTimeline {
             return PushOutcome::Undecodable;
         }
         let end = pos.saturating_add(samples);
+        self.note_placed(pos);
         self.note_newest(newest, seq_ext, end);
         self.high = self.high.max(end);
         outcome
@@ -346,14 +370,20 @@ impl StreamTimeline {
         pos.checked_add(samples).is_some_and(|end| end <= limit)
     }
 
-    /// Emits every sample before `now_pos - reorder_window` as contiguous runs.
+    /// Emits every sample before `now_pos - reorder_window` as contiguous runs; nothing while
+    /// the stream settles (its audio may still move earlier).
     pub fn drain(&mut self, now_pos: u64, sink: &mut dyn FnMut(u64, &[i16])) {
+        self.settle_if_due(now_pos);
+        if self.settling.is_some() {
+            return;
+        }
         let target = now_pos.saturating_sub(u64::from(self.config.reorder_window));
         self.emit_until(target, sink);
     }
 
     /// End of stream: emits everything up to the end of the furthest received packet.
     pub fn finish(&mut self, sink: &mut dyn FnMut(u64, &[i16])) {
+        self.settle();
         self.emit_until(self.high, sink);
     }
 
@@ -407,3 +437,7 @@ mod tests;
 #[cfg(test)]
 #[path = "timeline_codec_tests.rs"]
 mod codec_tests;
+
+#[cfg(test)]
+#[path = "timeline_settle_tests.rs"]
+mod settle_tests;

@@ -193,6 +193,7 @@ fn packet_straddling_the_ring_end_is_split_intact() {
         reorder_window: 0,
         capacity: 1000,
         max_jump: 32_000,
+        settle: 0,
     });
     let mut out = Vec::new();
     for (i, p) in payloads.iter().enumerate() {

@@ -61,8 +61,12 @@ fn block(out: &Out, start: u64) -> &[i16] {
     &out.samples[start as usize..start as usize + FRAME as usize]
 }
 
+/// Placement fixed by the first packet (no settling): the behaviour after settling.
 fn timeline() -> StreamTimeline {
-    StreamTimeline::new(TimelineConfig::new(8000))
+    StreamTimeline::new(TimelineConfig {
+        settle: 0,
+        ..TimelineConfig::new(8000)
+    })
 }
 
 /// Pushes packets in `order` at their nominal arrival (`offset + i * 160`), draining after each.
@@ -427,6 +431,7 @@ fn hostile_packet_sequences_never_panic_and_stay_contiguous() {
         reorder_window: 300,
         capacity: 500,
         max_jump: 900,
+        settle: 700,
     });
     let mut out = Out::default();
     let mut x = 0x1234_5678u32;

@@ -22,16 +22,22 @@ pub struct TimelineConfig {
     pub capacity: u32,
     /// A timestamp disagreeing with the arrival by more than this re-anchors (default 2 s).
     pub max_jump: u32,
+    /// How long (from the first packet's arrival) the stream's placement keeps moving to the
+    /// lowest transit seen, while its audio is held in the ring (default 1 s; 0 places the
+    /// stream at its first packet's arrival). Also ends when the ring is 3/4 full.
+    pub settle: u32,
 }
 
 impl TimelineConfig {
-    /// Defaults for `clock_rate`: 100 ms window, 1 s ring, 2 s re-anchor threshold.
+    /// Defaults for `clock_rate`: 100 ms window, 1 s ring, 2 s re-anchor threshold, 1 s
+    /// settling (bounded by the ring: 750 ms with this ring).
     pub fn new(clock_rate: u32) -> Self {
         TimelineConfig {
             clock_rate,
             reorder_window: clock_rate / 10,
             capacity: clock_rate,
             max_jump: clock_rate.saturating_mul(2),
+            settle: clock_rate,
         }
     }
 }
