@@ -26,6 +26,8 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Query the recordings catalogue.
     Recordings(RecordingsArgs),
+    /// Ask the SRC of an active recording for a complete metadata snapshot (RFC 7866 9.2).
+    Snapshot(SnapshotArgs),
     /// Send paced 20 ms RTP to one or more addresses (for sipp scenarios, through `<exec>`).
     RtpSend(RtpSendArgs),
     /// Print a running server's receive counters as JSON (from DATA_DIR/tapline.sock).
@@ -271,4 +273,14 @@ pub(crate) enum RecordingsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `tapline snapshot`.
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotArgs {
+    /// The active recording's id.
+    pub(crate) id: String,
+    /// Data directory of the running server [default: ./tapline-data].
+    #[arg(long, env = "TAPLINE_DATA_DIR", default_value = "./tapline-data")]
+    pub(crate) data_dir: PathBuf,
 }

@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Inspect(args) => inspect::main(args),
         cli::Command::Recordings(args) => exit(recordings::main(args)),
         cli::Command::RtpSend(args) => exit(call::rtp_send(args)),
+        cli::Command::Snapshot(args) => exit(snapshot_cmd(args)),
         cli::Command::Load(args) => exit(load::main(args)),
         cli::Command::Stats(args) => exit(stats::main(args)),
     }
@@ -33,5 +34,28 @@ fn exit(result: anyhow::Result<()>) -> std::process::ExitCode {
             eprintln!("tapline: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `tapline snapshot ID`: one command line to the server's control socket.
+fn snapshot_cmd(args: cli::SnapshotArgs) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let path = args.data_dir.join("tapline-control.sock");
+    let mut conn = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "connecting to {} (is the server running?): {e}",
+            path.display()
+        )
+    })?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    conn.write_all(format!("snapshot {}\n", args.id).as_bytes())?;
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer)?;
+    let answer = answer.trim();
+    println!("{answer}");
+    if answer.starts_with("ok") {
+        Ok(())
+    } else {
+        anyhow::bail!("the server refused: {answer}")
     }
 }

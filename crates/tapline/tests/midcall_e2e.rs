@@ -771,3 +771,38 @@ fn reinvite_on_an_unknown_dialog_gets_481() {
     link.send(&call.request("ACK", 2, &b, Some("no-such-dialog"), &[], None));
     assert_eq!(list(server.data_dir()).as_array().unwrap().len(), 0);
 }
+
+/// An operator asks for a snapshot (`tapline snapshot ID`): with automatic requests off (the
+/// default), the SRC still gets an UPDATE carrying a requestsnapshot document.
+#[test]
+fn operator_snapshot_request_reaches_the_src() {
+    let mut c = Call::start();
+    let out = std::process::Command::new(BIN)
+        .args(["snapshot", &c.id, "--data-dir"])
+        .arg(c.server.data_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let req = server_request(&mut c.d.link, "UPDATE", Duration::from_secs(10));
+    let body = String::from_utf8_lossy(&req.body).into_owned();
+    assert!(body.contains("requestsnapshot"), "{body}");
+    assert!(body.contains("requested by the operator"), "{body}");
+    assert_eq!(req.header("Content-Disposition"), Some("recording-session"));
+    c.d.link
+        .send(&Response::for_request(&req, 200, "OK").to_bytes());
+    // An unknown recording is refused with a clear answer.
+    let out = std::process::Command::new(BIN)
+        .args(["snapshot", "no-such-recording", "--data-dir"])
+        .arg(c.server.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no active recording"));
+    let (d, _, _server) = c.finish();
+    assert_eq!(count_events(&d, "snapshot_requested", None), 1);
+}

@@ -33,6 +33,11 @@ pub(crate) enum CoreMsg {
     FilesFailed { num: u64, reason: String },
     /// Ports of streams removed mid-call, free again.
     PortsFree { ports: Vec<u16> },
+    /// An operator asks for a metadata snapshot of an active recording.
+    OperatorSnapshot {
+        recording_id: String,
+        reply: tokio::sync::oneshot::Sender<Result<(), String>>,
+    },
     /// SIGTERM / Ctrl-C.
     Shutdown,
 }
@@ -187,6 +192,25 @@ impl Core {
                 for p in ports {
                     self.ports.release(p);
                 }
+            }
+            CoreMsg::OperatorSnapshot {
+                recording_id,
+                reply,
+            } => {
+                let num = self
+                    .sessions
+                    .iter()
+                    .find(|(_, s)| s.recording_id == recording_id)
+                    .map(|(n, s)| (*n, s.phase));
+                let result = match num {
+                    Some((n, Phase::Answered | Phase::Confirmed)) => {
+                        self.send_snapshot_request(n, "requested by the operator");
+                        Ok(())
+                    }
+                    Some(_) => Err(format!("recording {recording_id} is not established")),
+                    None => Err(format!("no active recording {recording_id}")),
+                };
+                let _ = reply.send(result);
             }
             CoreMsg::Shutdown => self.begin_shutdown(),
         }

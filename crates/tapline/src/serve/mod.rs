@@ -4,6 +4,7 @@
 //! receive the RTP (each recording on one of them); one writer thread owns the files; one
 //! thread owns the SQLite catalogue.
 
+mod control;
 mod core;
 mod finalize;
 mod header_participants;
@@ -100,6 +101,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         writer.clone(),
         msg_tx.clone(),
     );
+    let _control = control::start(&config.data_dir, msg_tx.clone());
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("signal received: finalizing recordings in progress");

@@ -14,11 +14,15 @@ use super::core::{Core, new_tag};
 use super::responses;
 
 impl Core {
-    /// Send a snapshot request on session `num` (once at a time).
+    /// Send a snapshot request on session `num` if the configuration allows automatic ones.
     pub(crate) fn request_snapshot(&mut self, num: u64, reason: &str) {
-        if !self.config.request_snapshots {
-            return;
+        if self.config.request_snapshots {
+            self.send_snapshot_request(num, reason);
         }
+    }
+
+    /// Send a snapshot request on session `num` (once at a time).
+    pub(crate) fn send_snapshot_request(&mut self, num: u64, reason: &str) {
         let Some(s) = self.sessions.get_mut(&num) else {
             return;
         };
