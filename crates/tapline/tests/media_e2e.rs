@@ -307,7 +307,6 @@ fn impaired_call_keeps_timing_and_counts() {
 /// Both sources start at the same instant, so the two channels must line up with each other
 /// (within 20 ms) whatever the first packets' jitter was.
 #[test]
-#[ignore = "bug: a stream is anchored at its first packet's arrival, whose jitter stays as a constant offset (media timeline reanchor)"]
 fn impaired_channels_stay_aligned_with_each_other() {
     let lags = impaired_call("20240611");
     let (a, b) = (lags[0].0, lags[1].0);

@@ -6,9 +6,11 @@
 //! control messages arrive on a channel with a waker.
 //!
 //! All streams of a recording live on one shard: they share a time zero (the first packet of
-//! any of them), which stays a plain value inside one thread.
+//! any of them, less a slack for streams that settle earlier; see [`clock`]), which stays a
+//! plain value inside one thread.
 
 mod batch;
+pub(crate) mod clock;
 mod shard;
 
 use std::collections::HashMap;
@@ -54,9 +56,10 @@ pub(crate) struct StreamReport {
     pub(crate) dtmf: Vec<DtmfEvent>,
     pub(crate) sample_rate: u32,
     pub(crate) rtp_clock: u32,
-    /// First packet: RTP timestamp and its position on the recording axis (in sample_rate).
+    /// First packet: RTP timestamp and where it was placed on the recording axis (samples at
+    /// sample_rate from `origin`).
     pub(crate) first: Option<(u32, u64)>,
-    /// The recording's time zero (first packet of any of its streams).
+    /// The recording's time zero: the instant of the files' first sample.
     pub(crate) origin: Option<Instant>,
     /// Last RTCP sender report: NTP timestamp and RTP timestamp.
     pub(crate) last_sr: Option<(u64, u32)>,

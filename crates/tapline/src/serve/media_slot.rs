@@ -12,6 +12,7 @@ use tapline_media::{
     StreamTimeline, build_receiver_report, parse_rtcp, parse_rtp, rtcp,
 };
 
+use super::media_engine::clock::{RecordingClock, samples_in};
 use super::media_engine::{StreamKey, StreamReport};
 use super::media_plan::MediaPlan;
 use super::stats::Totals;
@@ -29,9 +30,13 @@ pub(crate) struct Slot {
     pub(crate) sample_rate: u32,
     /// RTP clock of the stream (DTMF positions are in it).
     pub(crate) rtp_clock: u32,
-    /// Time zero of the recording, shared by its streams: the arrival of the first RTP packet
-    /// on any of them. Files start with the audio, not with the INVITE.
+    /// Provisional time zero of the recording, shared by its streams: the arrival of the first
+    /// RTP packet on any of them minus a slack (media_engine/clock.rs). Positions here count
+    /// from it.
     pub(crate) start: Option<Instant>,
+    /// Leading part cut from everything handed to the writer, once the recording knows it
+    /// (the writer's positions count from `start + trim`): files start with the audio.
+    pub(crate) trim: Option<Duration>,
     pub(crate) timeline: StreamTimeline,
     pub(crate) dtmf: DtmfTracker,
     pub(crate) dtmf_events: Vec<DtmfEvent>,
@@ -75,23 +80,35 @@ pub(crate) fn decoders_for(plan: &MediaPlan) -> Vec<(u8, Decoder)> {
 /// Samples at `rate` from `start` to `now`, from whole microseconds. Runs per packet: u64
 /// arithmetic only (`Duration::as_micros` is u128, a library division call on x86-64).
 pub(crate) fn position(start: Instant, now: Instant, rate: u32) -> u64 {
-    let d = now.saturating_duration_since(start);
-    let micros = d
-        .as_secs()
-        .saturating_mul(1_000_000)
-        .saturating_add(u64::from(d.subsec_micros()));
-    micros.saturating_mul(u64::from(rate)) / 1_000_000
+    samples_in(now.saturating_duration_since(start), rate)
+}
+
+/// Appends a drained run at `s` to the pending buffer, moved `trim` samples earlier; what lies
+/// before `trim` is dropped.
+fn push_trimmed(
+    pending: &mut Vec<i16>,
+    pending_start: &mut Option<u64>,
+    trim: u64,
+    s: u64,
+    samples: &[i16],
+) {
+    let skip = usize::try_from(trim.saturating_sub(s)).unwrap_or(usize::MAX);
+    let Some(rest) = samples.get(skip..).filter(|r| !r.is_empty()) else {
+        return;
+    };
+    pending_start.get_or_insert(s.saturating_add(skip as u64).saturating_sub(trim));
+    pending.extend_from_slice(rest);
 }
 
 impl Slot {
-    /// One RTP datagram from `from`. `origin` is the recording's time zero (set by the first
+    /// One RTP datagram from `from`. `clock` holds the recording's time zero (set by the first
     /// packet of any of its streams).
     pub(crate) fn on_rtp(
         &mut self,
         now: Instant,
         datagram: &[u8],
         from: SocketAddr,
-        origin: &mut Option<Instant>,
+        clock: &mut RecordingClock,
     ) {
         self.bytes_received = self.bytes_received.saturating_add(datagram.len() as u64);
         let Ok(packet) = parse_rtp(datagram) else {
@@ -108,7 +125,7 @@ impl Slot {
             return;
         };
         self.rtp_source.get_or_insert(from);
-        let start = *self.start.get_or_insert(*origin.get_or_insert(now));
+        let start = *self.start.get_or_insert_with(|| clock.origin_at(now));
         let arrival = position(start, now, self.sample_rate);
         if decoder.spec().kind == CodecKind::TelephoneEvent {
             // DTMF is never audio (RFC 4733): it becomes events in the catalogue.
@@ -117,13 +134,14 @@ impl Slot {
                 self.dtmf_events.extend(events);
             }
         }
+        let unanchored = self.first.is_none();
         let outcome = self.timeline.push_with(arrival, &packet, decoder);
-        match outcome {
-            PushOutcome::ComfortNoise => self.cn_packets += 1,
-            PushOutcome::Accepted | PushOutcome::Reanchored if self.first.is_none() => {
-                self.first = Some((packet.timestamp, arrival));
-            }
-            _ => {}
+        if outcome == PushOutcome::ComfortNoise {
+            self.cn_packets += 1;
+        }
+        // The packet that anchored the timeline: its timestamp is the first epoch's zero.
+        if unanchored && self.timeline.start_position().is_some() {
+            self.first = Some((packet.timestamp, arrival));
         }
     }
 
@@ -202,50 +220,78 @@ impl Slot {
         }
     }
 
-    /// Move what the timeline has ready (up to `now`) into the pending buffer.
+    /// Ends the timeline's settling if its deadline passed by `now`.
+    pub(crate) fn settle_if_due(&mut self, now: Instant) {
+        if let Some(start) = self.start {
+            self.timeline
+                .settle_if_due(position(start, now, self.sample_rate));
+        }
+    }
+
+    /// Move what the timeline has ready (up to `now`) into the pending buffer; nothing until
+    /// the recording's trim is known.
     pub(crate) fn drain(&mut self, now: Instant) {
-        let Some(start) = self.start else { return };
+        let (Some(start), Some(trim)) = (self.start, self.trim) else {
+            return;
+        };
         let pos = position(start, now, self.sample_rate);
+        let trim = samples_in(trim, self.sample_rate);
         let (pending, pending_start) = (&mut self.pending, &mut self.pending_start);
         self.timeline.drain(pos, &mut |s, samples| {
-            pending_start.get_or_insert(s);
-            pending.extend_from_slice(samples);
+            push_trimmed(pending, pending_start, trim, s, samples);
         });
     }
 
-    /// End of the stream (BYE): everything received is placed and the file runs until now, so
-    /// every stream of the recording ends at the same moment.
+    /// End of the stream (BYE): everything received is placed and the file runs until `now`
+    /// (the recording's end, the same for all its streams: see `RecordingClock::end_at`).
+    /// The caller decides the recording's trim first (see [`RecordingClock::decide`]).
     pub(crate) fn finish(&mut self, now: Instant) {
+        self.timeline.settle();
+        let trim = samples_in(self.trim.unwrap_or_default(), self.sample_rate);
         let (pending, pending_start) = (&mut self.pending, &mut self.pending_start);
         if let Some(start) = self.start {
             let pos = position(start, now, self.sample_rate);
             let window = u64::from(self.timeline.config().reorder_window);
             self.timeline.drain(pos + window, &mut |s, samples| {
-                pending_start.get_or_insert(s);
-                pending.extend_from_slice(samples);
+                push_trimmed(pending, pending_start, trim, s, samples);
             });
         }
         self.timeline.finish(&mut |s, samples| {
-            pending_start.get_or_insert(s);
-            pending.extend_from_slice(samples);
+            push_trimmed(pending, pending_start, trim, s, samples);
         });
         if let Some(e) = self.dtmf.finish() {
             self.dtmf_events.push(e);
         }
     }
 
+    /// Final report; positions count from the files' start (`start + trim`).
     pub(crate) fn report(&mut self) -> StreamReport {
         let stats: StreamStats = self.timeline.stats();
+        let trim = self.trim.unwrap_or_default();
+        let mut dtmf = std::mem::take(&mut self.dtmf_events);
+        let trim_ticks = samples_in(trim, self.rtp_clock);
+        for e in &mut dtmf {
+            e.start = e.start.saturating_sub(trim_ticks);
+        }
+        // Where the first packet was placed (its settled position), not where it arrived.
+        let trim_samples = samples_in(trim, self.sample_rate);
+        let first = self.first.map(|(ts, arrival)| {
+            let placed = self
+                .timeline
+                .first_anchor()
+                .map_or(arrival, |a| u64::try_from(a).unwrap_or(0));
+            (ts, placed.saturating_sub(trim_samples))
+        });
         StreamReport {
             stats,
             rtcp_packets: self.rtcp_packets,
             foreign_packets: self.foreign_packets,
             cn_packets: self.cn_packets,
-            dtmf: std::mem::take(&mut self.dtmf_events),
+            dtmf,
             sample_rate: self.sample_rate,
             rtp_clock: self.rtp_clock,
-            first: self.first,
-            origin: self.start,
+            first,
+            origin: self.start.map(|s| s + trim),
             last_sr: self.last_sr.map(|(ntp, ts, _)| (ntp, ts)),
             sr_count: self.sr_count,
         }
@@ -270,5 +316,17 @@ mod tests {
         );
         // Before the start counts as the start.
         assert_eq!(position(at(10), t0, 8000), 0);
+    }
+
+    #[test]
+    fn runs_move_by_the_trim_and_what_lies_before_it_is_dropped() {
+        let (mut pending, mut start) = (Vec::new(), None);
+        push_trimmed(&mut pending, &mut start, 100, 0, &[1; 60]);
+        assert_eq!((pending.len(), start), (0, None), "wholly before the trim");
+        push_trimmed(&mut pending, &mut start, 100, 60, &[2; 60]);
+        assert_eq!((&pending[..], start), (&[2i16; 20][..], Some(0)));
+        push_trimmed(&mut pending, &mut start, 100, 120, &[3; 10]);
+        assert_eq!(pending.len(), 30);
+        assert_eq!(pending[20], 3);
     }
 }

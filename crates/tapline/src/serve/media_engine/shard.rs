@@ -12,6 +12,7 @@ use mio::{Events, Interest, Poll, Token};
 use tapline_media::{DtmfTracker, StreamTimeline, TimelineConfig};
 
 use super::batch::RecvBatch;
+use super::clock::{RecordingClock, duration_of};
 use super::{Command, StreamKey, StreamReport, StreamSpec};
 use crate::serve::media_slot::{Slot, decoders_for};
 use crate::serve::stats::{ServerStats, Totals};
@@ -34,8 +35,8 @@ pub(super) struct Shard {
     slots: Vec<Option<Slot>>,
     free: Vec<usize>,
     index: HashMap<StreamKey, usize>,
-    /// Per recording: its time zero (once a packet arrived) and how many streams it has here.
-    origins: HashMap<u64, (Option<Instant>, usize)>,
+    /// Per recording: its time axis and how many streams it has here.
+    origins: HashMap<u64, RecordingClock>,
     batch: RecvBatch,
     /// RTCP datagrams are rare; one buffer read with plain `recv_from`.
     rtcp_buf: Box<[u8; 2048]>,
@@ -121,15 +122,14 @@ impl Shard {
             return;
         };
         if token.0 % 2 == 0 {
-            let origin = &mut self
+            let clock = self
                 .origins
                 .entry(slot.key.recording)
-                .or_insert((None, 1))
-                .0;
+                .or_insert_with(|| RecordingClock::new(1));
             // The socket stays open while the slot lives: its raw fd is only used in this call.
             let fd = slot.rtp.as_raw_fd();
             self.batch.drain(fd, |datagram, from| {
-                slot.on_rtp(now, datagram, from, origin);
+                slot.on_rtp(now, datagram, from, clock);
             });
         } else {
             slot.receive_rtcp(now, &mut self.rtcp_buf[..]);
@@ -138,13 +138,26 @@ impl Shard {
 
     /// Hand ready audio to the writer, send due receiver reports, publish the counters.
     fn flush(&mut self, now: Instant) {
-        let mut totals = self.retired;
+        // Settle what is due, then fix each recording's leading cut once a stream settled:
+        // nothing is handed to the writer before (see clock.rs).
         for slot in self.slots.iter_mut().flatten() {
+            let Some(clock) = self.origins.get_mut(&slot.key.recording) else {
+                continue;
+            };
             // A stream that has not received anything yet still advances (with silence) once
             // its recording has a time zero, so the stereo file never waits on it.
             if slot.start.is_none() {
-                slot.start = self.origins.get(&slot.key.recording).and_then(|o| o.0);
+                slot.start = clock.origin;
             }
+            slot.settle_if_due(now);
+            offer_start(clock, slot);
+        }
+        for clock in self.origins.values_mut() {
+            clock.decide(now, false);
+        }
+        let mut totals = self.retired;
+        for slot in self.slots.iter_mut().flatten() {
+            slot.trim = self.origins.get(&slot.key.recording).and_then(|c| c.trim);
             slot.drain(now);
             send_pending(slot, &self.writer);
             slot.maybe_send_rr(now);
@@ -176,14 +189,18 @@ impl Shard {
             self.free.push(i);
             return;
         }
-        let origin = self.origins.entry(spec.key.recording).or_insert((None, 0));
-        origin.1 += 1;
+        self.origins
+            .entry(spec.key.recording)
+            .or_insert_with(|| RecordingClock::new(0))
+            .streams += 1;
         let rate = spec.plan.sample_rate.max(1);
         let timeline = StreamTimeline::new(TimelineConfig {
             clock_rate: rate,
             reorder_window: spec.reorder_ms.saturating_mul(rate) / 1000,
             capacity: rate.saturating_mul(2),
             max_jump: rate.saturating_mul(2),
+            // About 50 packets: the lowest transit is then within a few ms of the path delay.
+            settle: rate,
         });
         self.index.insert(spec.key, i);
         if let Some(s) = self.slots.get_mut(i) {
@@ -196,6 +213,7 @@ impl Shard {
                 sample_rate: rate,
                 rtp_clock: spec.plan.rtp_clock.max(1),
                 start: None,
+                trim: None,
                 timeline,
                 dtmf: DtmfTracker::new(),
                 dtmf_events: Vec::new(),
@@ -230,26 +248,73 @@ impl Shard {
         let _ = self.poll.registry().deregister(&mut slot.rtcp);
         // Read what is still queued in the socket before closing.
         let now = Instant::now();
-        let origin = &mut self.origins.entry(key.recording).or_insert((None, 1)).0;
+        let clock = self
+            .origins
+            .entry(key.recording)
+            .or_insert_with(|| RecordingClock::new(1));
         let fd = slot.rtp.as_raw_fd();
         self.batch.drain(fd, |datagram, from| {
-            slot.on_rtp(now, datagram, from, origin);
+            slot.on_rtp(now, datagram, from, clock);
         });
         if slot.start.is_none() {
-            slot.start = *origin;
+            slot.start = clock.origin;
         }
-        slot.finish(now);
+        if clock.trim.is_none() {
+            // Ending before any stream settled: this one's placement is final now, the others'
+            // as good as it gets.
+            slot.timeline.settle();
+            offer_start(clock, &slot);
+            for other in self.slots.iter().flatten() {
+                if other.key.recording == key.recording {
+                    offer_start(clock, other);
+                }
+            }
+            clock.decide(now, true);
+        }
+        slot.trim = clock.trim;
+        let latest = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|o| o.key.recording == key.recording)
+            .chain(std::iter::once(&slot))
+            .filter_map(audio_end)
+            .max();
+        let window = duration_of(
+            u64::from(slot.timeline.config().reorder_window),
+            slot.sample_rate,
+        );
+        let end = clock.end_at(now, latest, window);
+        slot.finish(end);
         send_pending(&mut slot, &self.writer);
         self.retired.add(&slot.totals());
-        if let Some(origin) = self.origins.get_mut(&key.recording) {
-            origin.1 = origin.1.saturating_sub(1);
-            if origin.1 == 0 {
+        if let Some(clock) = self.origins.get_mut(&key.recording) {
+            clock.streams = clock.streams.saturating_sub(1);
+            if clock.streams == 0 {
                 self.origins.remove(&key.recording);
             }
         }
         self.free.push(i);
         slot.report()
     }
+}
+
+/// When a stream's placed audio ends (the end of its furthest sample), if it has any.
+fn audio_end(slot: &Slot) -> Option<Instant> {
+    let start = slot.start?;
+    slot.timeline.start_position()?;
+    let end = duration_of(slot.timeline.end_position(), slot.sample_rate);
+    start.checked_add(end)
+}
+
+/// Offers a stream's start (final or not) to its recording's trim decision.
+fn offer_start(clock: &mut RecordingClock, slot: &Slot) {
+    let tl = &slot.timeline;
+    clock.offer(
+        tl.start_position(),
+        tl.settled_start().is_some(),
+        slot.sample_rate,
+    );
 }
 
 fn send_pending(slot: &mut Slot, writer: &WriterHandle) {
