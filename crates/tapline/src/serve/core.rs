@@ -167,8 +167,12 @@ impl Core {
                 if let Some(s) = self.sessions.remove(&num) {
                     self.by_dialog.remove(s.dialog.id());
                     self.by_tx.remove(&s.invite_tx);
-                    self.client_txs.retain(|_, v| *v != num);
-                    self.by_origin.retain(|_, v| *v != num);
+                    for tx in &s.client_txs {
+                        self.client_txs.remove(tx);
+                    }
+                    if let Some(k) = &s.origin_key {
+                        self.by_origin.remove(k);
+                    }
                 }
                 for p in ports {
                     self.ports.release(p);

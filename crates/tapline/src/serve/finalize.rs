@@ -46,6 +46,10 @@ impl Core {
                     reports.push(StreamReport::default());
                 }
             }
+            // The sockets are closed now: their ports can serve new calls while the files and
+            // the catalogue are being finished.
+            let ports: Vec<u16> = streams.iter().filter_map(|s| s.rtp_port).collect();
+            let _ = msgs.send(CoreMsg::PortsFree { ports });
             let (tx, rx) = tokio::sync::oneshot::channel();
             writer.send(WriterMsg::Close {
                 recording: num,
@@ -120,65 +124,74 @@ impl Core {
             let errors = close.errors.clone();
             let labels: Vec<String> = streams.iter().map(|s| s.label.clone()).collect();
             let done = store.call(move |c| {
-                for (label, r) in labels.iter().zip(&reports) {
-                    let counters = StreamCounters {
-                        received: r.stats.received,
-                        lost: r.stats.lost,
-                        duplicated: r.stats.duplicates,
-                        late: r.stats.late,
-                    };
-                    let extras = StreamExtras {
-                        jitter_ms: Some(
-                            f64::from(r.stats.jitter) * 1000.0 / f64::from(r.rtp_clock.max(1)),
-                        ),
-                        packets_cn: r.cn_packets,
-                        ssrc_changes: r.stats.reanchors,
-                        sample_rate: Some(r.sample_rate),
-                    };
-                    let result = c
-                        .set_stream_counters(&recording_id, label, &counters)
-                        .and_then(|()| c.set_stream_extras(&recording_id, label, &extras));
-                    if let Err(e) = result {
-                        tracing::error!(error = %e, "catalogue: stream counters");
-                    }
-                    for d in &r.dtmf {
-                        let position_ms = manifest::ms(d.start, r.rtp_clock);
-                        let row = DtmfRow {
-                            label: label.clone(),
-                            digit: d.digit.to_string(),
-                            position_ms,
-                            at: Some(
-                                audio_start
-                                    + time::Duration::milliseconds(
-                                        i64::try_from(position_ms).unwrap_or(0),
-                                    ),
-                            ),
-                            duration_ms: d.duration_ms,
-                            volume: Some(d.volume),
+                // One transaction for the recording's final rows.
+                let batch = c.batch(|c| {
+                    for (label, r) in labels.iter().zip(&reports) {
+                        let counters = StreamCounters {
+                            received: r.stats.received,
+                            lost: r.stats.lost,
+                            duplicated: r.stats.duplicates,
+                            late: r.stats.late,
                         };
-                        if let Err(e) = c.add_dtmf(&recording_id, &row) {
-                            tracing::error!(error = %e, "catalogue: DTMF");
+                        let extras = StreamExtras {
+                            jitter_ms: Some(
+                                f64::from(r.stats.jitter) * 1000.0 / f64::from(r.rtp_clock.max(1)),
+                            ),
+                            packets_cn: r.cn_packets,
+                            ssrc_changes: r.stats.reanchors,
+                            sample_rate: Some(r.sample_rate),
+                        };
+                        let result = c
+                            .set_stream_counters(&recording_id, label, &counters)
+                            .and_then(|()| c.set_stream_extras(&recording_id, label, &extras));
+                        if let Err(e) = result {
+                            tracing::error!(error = %e, "catalogue: stream counters");
+                        }
+                        for d in &r.dtmf {
+                            let position_ms = manifest::ms(d.start, r.rtp_clock);
+                            let row = DtmfRow {
+                                label: label.clone(),
+                                digit: d.digit.to_string(),
+                                position_ms,
+                                at: Some(
+                                    audio_start
+                                        + time::Duration::milliseconds(
+                                            i64::try_from(position_ms).unwrap_or(0),
+                                        ),
+                                ),
+                                duration_ms: d.duration_ms,
+                                volume: Some(d.volume),
+                            };
+                            if let Err(e) = c.add_dtmf(&recording_id, &row) {
+                                tracing::error!(error = %e, "catalogue: DTMF");
+                            }
                         }
                     }
-                }
-                for e in &errors {
-                    let _ = c.add_warning(&recording_id, ended_at, e);
-                }
-                let last_audio = audio_start
-                    + time::Duration::milliseconds(i64::try_from(longest_ms).unwrap_or(0));
-                let result = c
-                    .set_manifest(&recording_id, &manifest)
-                    .and_then(|()| c.set_last_audio(&recording_id, last_audio, audio_offset_ms))
-                    .and_then(|()| {
-                        c.finish_recording(&recording_id, state, ended_at, duration_ms, &reason)
-                    });
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "catalogue: finishing the recording failed");
+                    for e in &errors {
+                        let _ = c.add_warning(&recording_id, ended_at, e);
+                    }
+                    let last_audio = audio_start
+                        + time::Duration::milliseconds(i64::try_from(longest_ms).unwrap_or(0));
+                    let result = c
+                        .set_manifest(&recording_id, &manifest)
+                        .and_then(|()| c.set_last_audio(&recording_id, last_audio, audio_offset_ms))
+                        .and_then(|()| {
+                            c.finish_recording(&recording_id, state, ended_at, duration_ms, &reason)
+                        });
+                    if let Err(e) = result {
+                        tracing::error!(error = %e, "catalogue: finishing the recording failed");
+                    }
+                    Ok(())
+                });
+                if let Err(e) = batch {
+                    tracing::error!(error = %e, "catalogue: final rows");
                 }
             });
             let _ = done.await;
-            let ports = streams.iter().filter_map(|s| s.rtp_port).collect();
-            let _ = msgs.send(CoreMsg::Finalized { num, ports });
+            let _ = msgs.send(CoreMsg::Finalized {
+                num,
+                ports: Vec::new(),
+            });
         });
     }
 

@@ -7,7 +7,7 @@ use tapline_body::{BodyError, classify};
 use tapline_metadata::Resolution;
 use tapline_sdp::{SessionDescription, StreamDecision, build_answer, plan_answer_preferring};
 use tapline_sip::{Dialog, DialogId, Peer, Request, ServerTxId};
-use tapline_store::NewRecording;
+use tapline_store::{MetadataDocument, NewRecording, NewRecordingBundle};
 use time::OffsetDateTime;
 
 use super::core::{Core, CoreMsg, new_tag};
@@ -289,9 +289,12 @@ impl Core {
             }
         }
         let dialog_id: DialogId = dialog.id().clone();
-        if let (Some(from_tag), Some(cseq)) = (req.from_tag(), req.cseq()) {
-            self.by_origin
-                .insert((call_id.clone(), from_tag.to_owned(), cseq.seq), num);
+        let origin_key = match (req.from_tag(), req.cseq()) {
+            (Some(from_tag), Some(cseq)) => Some((call_id.clone(), from_tag.to_owned(), cseq.seq)),
+            _ => None,
+        };
+        if let Some(k) = &origin_key {
+            self.by_origin.insert(k.clone(), num);
         }
         self.by_dialog.insert(dialog_id, num);
         self.by_tx.insert(tx, num);
@@ -365,36 +368,31 @@ impl Core {
         tokio::spawn(async move {
             let stored = store
                 .call(move |c| -> Result<(), tapline_store::StoreError> {
-                    c.insert_recording(&NewRecording {
-                        id: &rec,
-                        call_id: &cid,
-                        src_addr: &src,
-                        started_at,
-                        dir: &dir_s,
-                    })?;
-                    for row in &rows {
-                        c.upsert_stream(&rec, row)?;
-                    }
-                    c.replace_participants(&rec, &participants)?;
-                    c.replace_sessions(&rec, &cs.sessions, &cs.links)?;
-                    c.set_group(&rec, cs.group.as_deref())?;
-                    if let Some(raw) = &metadata_raw {
-                        c.add_metadata_document(
-                            &rec,
+                    // One transaction for all the INVITE's rows.
+                    c.record_invite(&NewRecordingBundle {
+                        recording: NewRecording {
+                            id: &rec,
+                            call_id: &cid,
+                            src_addr: &src,
                             started_at,
-                            "INVITE",
-                            metadata_ct.as_deref(),
+                            dir: &dir_s,
+                        },
+                        streams: &rows,
+                        participants: &participants,
+                        sessions: &cs.sessions,
+                        session_links: &cs.links,
+                        group_id: cs.group.as_deref(),
+                        metadata: metadata_raw.as_deref().map(|raw| MetadataDocument {
+                            sip_method: "INVITE",
+                            content_type: metadata_ct.as_deref(),
                             raw,
-                            metadata_error.as_deref(),
-                        )?;
-                    }
-                    for w in &warnings {
-                        c.add_warning(&rec, started_at, w)?;
-                    }
-                    c.set_outputs(&rec, stereo_path.as_deref(), &channel_map)?;
-                    for e in &metadata_events {
-                        c.add_event(&rec, e)?;
-                    }
+                            parse_error: metadata_error.as_deref(),
+                        }),
+                        warnings: &warnings,
+                        stereo_path: stereo_path.as_deref(),
+                        channel_map: &channel_map,
+                        events: &metadata_events,
+                    })?;
                     Ok(())
                 })
                 .await;
@@ -448,6 +446,8 @@ impl Core {
                 media_ip,
                 metadata: metadata_state,
                 roles,
+                origin_key,
+                client_txs: Vec::new(),
                 expires: None,
                 session_expires_secs: timer_secs,
                 snapshot_tx: None,

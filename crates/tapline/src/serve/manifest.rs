@@ -61,7 +61,7 @@ pub(crate) fn build(
                 "rtp_clock": r.rtp_clock,
                 "file": st.file.as_ref().map(|f| f.display().to_string()),
                 "file_ms": ms(*frames, *rate),
-                "first_packet_ms": r.first.map(|(_, pos)| ms(pos, r.sample_rate)),
+                "first_packet_ms": r.first.map(|(_, pos)| ms(pos, r.sample_rate)), // where it was placed
                 "first_timestamp": r.first.map(|(ts, _)| ts),
                 "ssrc": r.stats.ssrc,
                 "received": r.stats.received,
@@ -85,8 +85,8 @@ pub(crate) fn build(
         obj.insert(
             "alignment".into(),
             json!({
-                "time_zero": "arrival of the first RTP packet of the recording",
-                "placement": "RTP timestamps from each stream's first packet; gaps and loss as silence; re-anchored on SSRC change or timestamp jumps over 2 s",
+                "time_zero": "the earliest start of any stream of the recording (files begin with the audio)",
+                "placement": "each stream anchored at its lowest network transit over its first second (settling), then by RTP timestamps; gaps and loss as silence; re-anchored on SSRC change or timestamp jumps over 2 s",
             }),
         );
         obj.insert(

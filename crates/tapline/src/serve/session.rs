@@ -71,6 +71,10 @@ pub(crate) struct Session {
     /// RFC 4028 session timer: the session ends unless refreshed before this.
     pub(crate) expires: Option<Instant>,
     pub(crate) session_expires_secs: Option<u32>,
+    /// (Call-ID, From tag, CSeq) of the initial INVITE, for merged-request detection.
+    pub(crate) origin_key: Option<(String, String, u32)>,
+    /// Our own requests in this dialog (BYE, snapshot UPDATE) still in flight.
+    pub(crate) client_txs: Vec<tapline_sip::ClientTxId>,
     /// Our pending snapshot request (UPDATE), if any.
     pub(crate) snapshot_tx: Option<ClientTxId>,
     /// The INVITE had no offer: our 200 carried one, the answer comes in the ACK.

@@ -54,6 +54,7 @@ impl Core {
         let tx = self.endpoint.send_request(Instant::now(), peer, update);
         if let Some(s) = self.sessions.get_mut(&num) {
             s.snapshot_tx = Some(tx);
+            s.client_txs.push(tx);
         }
         self.client_txs.insert(tx, num);
         let reason = reason.to_owned();
@@ -80,6 +81,7 @@ impl Core {
         let Some(s) = self.sessions.get_mut(&num) else {
             return;
         };
+        s.client_txs.retain(|t| *t != tx);
         let _e = s.span.enter();
         if s.snapshot_tx == Some(tx) {
             s.snapshot_tx = None;
