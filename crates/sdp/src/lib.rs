@@ -22,4 +22,4 @@ pub use error::SdpError;
 pub use media::RtpMap;
 pub use model::{Attribute, Connection, Direction, MediaDescription, Origin, SessionDescription};
 pub use offer::build_offer;
-pub use reoffer::{NegotiatedStream, StreamChange, compare_reoffer, is_paused};
+pub use reoffer::{NegotiatedStream, StreamChange, compare_reoffer, is_paused, negotiated};

@@ -69,6 +69,32 @@ pub fn is_paused(decision: &StreamDecision) -> bool {
     }
 }
 
+/// What our answer negotiated per m-line: `ports[i]` is the port we answered m-line `i` with
+/// (0 when rejected). This is the `previous` of the next [`compare_reoffer`].
+pub fn negotiated(decisions: &[StreamDecision], ports: &[u16]) -> Vec<NegotiatedStream> {
+    decisions
+        .iter()
+        .map(|d| match d {
+            StreamDecision::Accept {
+                label,
+                payload_type,
+                ..
+            } => NegotiatedStream {
+                active: ports.get(d.index()).is_some_and(|p| *p != 0),
+                label: label.clone(),
+                payload_type: Some(*payload_type),
+                paused: is_paused(d),
+            },
+            StreamDecision::Reject { label, .. } => NegotiatedStream {
+                active: false,
+                label: label.clone(),
+                payload_type: None,
+                paused: false,
+            },
+        })
+        .collect()
+}
+
 /// Compare the plan for a new offer (`plan_answer` of it) with the session in force.
 pub fn compare_reoffer(
     previous: &[NegotiatedStream],

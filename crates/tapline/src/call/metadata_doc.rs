@@ -4,12 +4,13 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// A fresh base64-encoded 16-byte id (RFC 7865 6.10), from random bytes.
-pub(crate) fn new_id() -> String {
+/// A base64-encoded 16-byte id (RFC 7865 6.10) drawn from `rng` (reproducible runs pass a
+/// seeded one).
+pub(crate) fn new_id_from(rng: &mut fastrand::Rng) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bytes = [0u8; 16];
     for b in &mut bytes {
-        *b = fastrand::u8(..);
+        *b = rng.u8(..);
     }
     let mut out = String::with_capacity(24);
     for chunk in bytes.chunks(3) {
@@ -44,11 +45,28 @@ pub(crate) fn two_party(
     labels: (&str, &str),
     cs_call_id: &str,
 ) -> String {
+    two_party_with(
+        &mut fastrand::Rng::new(),
+        caller,
+        callee,
+        labels,
+        cs_call_id,
+    )
+}
+
+/// [`two_party`] with ids drawn from `rng`.
+pub(crate) fn two_party_with(
+    rng: &mut fastrand::Rng,
+    caller: &str,
+    callee: &str,
+    labels: (&str, &str),
+    cs_call_id: &str,
+) -> String {
     let now = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
-    let (group, session, p1, p2, s1, s2) =
-        (new_id(), new_id(), new_id(), new_id(), new_id(), new_id());
+    let mut id = || new_id_from(rng);
+    let (group, session, p1, p2, s1, s2) = (id(), id(), id(), id(), id(), id());
     let (caller, callee) = (escape(caller), escape(callee));
     let (l1, l2) = (escape(labels.0), escape(labels.1));
     let cs = escape(cs_call_id);
@@ -108,7 +126,7 @@ mod tests {
 
     #[test]
     fn ids_are_24_char_base64() {
-        let id = new_id();
+        let id = new_id_from(&mut fastrand::Rng::new());
         assert_eq!(id.len(), 24);
         assert!(id.ends_with("=="));
     }

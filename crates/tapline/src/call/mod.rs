@@ -6,7 +6,7 @@ mod audio;
 mod codec_setup;
 mod dtmf_plan;
 mod impair;
-mod metadata_doc;
+pub(crate) mod metadata_doc;
 mod rtp_sender;
 mod sip_client;
 

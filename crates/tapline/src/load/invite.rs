@@ -20,19 +20,6 @@ pub(crate) fn branch(rng: &mut fastrand::Rng) -> String {
     format!("z9hG4bK{:016x}", rng.u64(..))
 }
 
-/// A base64-looking 16-byte id (RFC 7865 6.10 ids are base64 of a UUID-sized value).
-fn id(rng: &mut fastrand::Rng) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s: String = (0..22)
-        .map(|_| char::from(B64.get(rng.usize(..64)).copied().unwrap_or(b'A')))
-        .collect();
-    // 16 bytes encode to 22 characters whose last carries 2 bits, then "==".
-    s.pop();
-    s.push('A');
-    s.push_str("==");
-    s
-}
-
 impl InviteTemplate {
     /// The INVITE of call number `n`, its RTP offered from `ports` (caller, callee).
     pub(crate) fn invite(&self, n: u64, ports: [u16; 2], rng: &mut fastrand::Rng) -> Request {
@@ -98,32 +85,12 @@ impl InviteTemplate {
 
 /// RFC 7865 section 8.1-style snapshot: caller sends label 1, callee label 2.
 fn metadata(n: u64, rng: &mut fastrand::Rng) -> String {
-    let (session, p1, p2, s1, s2) = (id(rng), id(rng), id(rng), id(rng), id(rng));
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<recording xmlns="urn:ietf:params:xml:ns:recording:1">
-  <datamode>complete</datamode>
-  <session session_id="{session}">
-    <sipSessionID>load-cs-{n}</sipSessionID>
-  </session>
-  <participant participant_id="{p1}">
-    <nameID aor="sip:caller{n}@load.example"><name>Caller {n}</name></nameID>
-  </participant>
-  <participant participant_id="{p2}">
-    <nameID aor="sip:callee{n}@load.example"><name>Callee {n}</name></nameID>
-  </participant>
-  <stream stream_id="{s1}" session_id="{session}"><label>1</label></stream>
-  <stream stream_id="{s2}" session_id="{session}"><label>2</label></stream>
-  <participantstreamassoc participant_id="{p1}">
-    <send>{s1}</send>
-    <recv>{s2}</recv>
-  </participantstreamassoc>
-  <participantstreamassoc participant_id="{p2}">
-    <send>{s2}</send>
-    <recv>{s1}</recv>
-  </participantstreamassoc>
-</recording>
-"#
+    crate::call::metadata_doc::two_party_with(
+        rng,
+        &format!("sip:caller{n}@load.example"),
+        &format!("sip:callee{n}@load.example"),
+        ("1", "2"),
+        &format!("load-cs-{n}"),
     )
 }
 

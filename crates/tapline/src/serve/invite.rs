@@ -330,7 +330,7 @@ impl Core {
                     .map(|r| (p.participant_id.clone(), (r, p.role_source.clone())))
             })
             .collect();
-        let mlines = negotiated(&decisions, &ports);
+        let mlines = tapline_sdp::negotiated(&decisions, &ports);
         let want = |o: &str| {
             self.config
                 .outputs
@@ -594,29 +594,4 @@ fn our_offer(ports: &[u16], ip: std::net::IpAddr, session_id: u64) -> SessionDes
             conn: 0,
         })
     })
-}
-
-/// The negotiated state per m-line after our first answer.
-fn negotiated(decisions: &[StreamDecision], ports: &[u16]) -> Vec<tapline_sdp::NegotiatedStream> {
-    decisions
-        .iter()
-        .map(|d| match d {
-            StreamDecision::Accept {
-                label,
-                payload_type,
-                ..
-            } => tapline_sdp::NegotiatedStream {
-                active: ports.get(d.index()).is_some_and(|p| *p != 0),
-                label: label.clone(),
-                payload_type: Some(*payload_type),
-                paused: tapline_sdp::is_paused(d),
-            },
-            StreamDecision::Reject { label, .. } => tapline_sdp::NegotiatedStream {
-                active: false,
-                label: label.clone(),
-                payload_type: None,
-                paused: false,
-            },
-        })
-        .collect()
 }

@@ -4,29 +4,34 @@
 
 use time::OffsetDateTime;
 
-use tapline_metadata::{Change, Metadata, MetadataState, Role};
+use tapline_metadata::{Change, Metadata, MetadataState, ResolvedParticipant, Role};
 use tapline_store::{EventRow, ParticipantRow};
 
 use super::core::Core;
 use super::plan::CsRows;
 
+/// The catalogue row of a resolved participant.
+pub(crate) fn participant_row(p: &ResolvedParticipant) -> ParticipantRow {
+    ParticipantRow {
+        participant_id: p.id.clone(),
+        aor: p.aor.clone(),
+        name: p.name.clone(),
+        role: p.role.map(|r| match r {
+            Role::Caller => "caller".to_owned(),
+            Role::Callee => "callee".to_owned(),
+        }),
+        role_source: p.role_source.clone(),
+        sends: p.sends.clone(),
+        receives: p.receives.clone(),
+    }
+}
+
 /// Catalogue rows for a merged metadata state.
 pub(crate) fn participant_rows(state: &MetadataState) -> Vec<ParticipantRow> {
-    let r = tapline_metadata::resolve(state.current());
-    r.participants
+    tapline_metadata::resolve(state.current())
+        .participants
         .iter()
-        .map(|p| ParticipantRow {
-            participant_id: p.id.clone(),
-            aor: p.aor.clone(),
-            name: p.name.clone(),
-            role: p.role.map(|r| match r {
-                Role::Caller => "caller".to_owned(),
-                Role::Callee => "callee".to_owned(),
-            }),
-            role_source: p.role_source.clone(),
-            sends: p.sends.clone(),
-            receives: p.receives.clone(),
-        })
+        .map(participant_row)
         .collect()
 }
 

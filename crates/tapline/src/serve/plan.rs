@@ -11,6 +11,7 @@ use tapline_store::{
 
 use super::media_engine::StreamKey;
 use super::media_plan::{MediaPlan, media_plan};
+use super::metadata_update::participant_row;
 use super::session::SessionStream;
 
 /// The communication-session side of the metadata, as catalogue rows.
@@ -191,23 +192,9 @@ pub(crate) fn make_plan(
     }
 
     // Participants and who sends which label.
-    let mut participants = Vec::new();
-    if let Some(r) = resolution {
-        for p in &r.participants {
-            participants.push(ParticipantRow {
-                participant_id: p.id.clone(),
-                aor: p.aor.clone(),
-                name: p.name.clone(),
-                role: p.role.map(|r| match r {
-                    Role::Caller => "caller".to_owned(),
-                    Role::Callee => "callee".to_owned(),
-                }),
-                role_source: p.role_source.clone(),
-                sends: p.sends.clone(),
-                receives: p.receives.clone(),
-            });
-        }
-    }
+    let participants: Vec<ParticipantRow> = resolution
+        .map(|r| r.participants.iter().map(participant_row).collect())
+        .unwrap_or_default();
 
     // Channel map: caller left, callee right when the metadata says who sends what;
     // otherwise the first two accepted streams in m-line order.

@@ -5,8 +5,8 @@
 use time::OffsetDateTime;
 
 use tapline_sdp::{
-    NegotiatedStream, SessionDescription, StreamChange, StreamDecision, build_answer,
-    compare_reoffer, is_paused, plan_answer_preferring,
+    SessionDescription, StreamChange, StreamDecision, build_answer, compare_reoffer, is_paused,
+    plan_answer_preferring,
 };
 use tapline_store::{EventRow, StreamCounters, StreamRow};
 
@@ -256,27 +256,7 @@ impl Core {
                 }
             }
         }
-        s.mlines = decisions
-            .iter()
-            .map(|d| match d {
-                StreamDecision::Accept {
-                    label,
-                    payload_type,
-                    ..
-                } => NegotiatedStream {
-                    active: ports.get(d.index()).is_some_and(|p| *p != 0),
-                    label: label.clone(),
-                    payload_type: Some(*payload_type),
-                    paused: is_paused(d),
-                },
-                StreamDecision::Reject { label, .. } => NegotiatedStream {
-                    active: false,
-                    label: label.clone(),
-                    payload_type: None,
-                    paused: false,
-                },
-            })
-            .collect();
+        s.mlines = tapline_sdp::negotiated(&decisions, &ports);
         if changed || s.mlines.len() != ports.len() {
             s.sdp_version += 1;
         }
