@@ -192,7 +192,8 @@ impl Core {
         let rec = s.recording_id.clone();
         let method_owned = method.to_owned();
         self.store.run(move |c| {
-            let r = (|| -> Result<(), tapline_store::StoreError> {
+            // One transaction: a reader never sees a document without what it changed.
+            let r = c.batch(|c| {
                 c.add_metadata_document(
                     &rec,
                     now,
@@ -215,9 +216,25 @@ impl Core {
                     c.add_warning(&rec, now, w)?;
                 }
                 Ok(())
-            })();
+            });
             if let Err(e) = r {
                 tracing::error!(error = %e, "catalogue: metadata update");
+                // The document itself is kept whatever else failed.
+                let kept = c
+                    .add_metadata_document(
+                        &rec,
+                        now,
+                        &method_owned,
+                        content_type.as_deref(),
+                        &raw,
+                        parse_error.as_deref(),
+                    )
+                    .and_then(|_| {
+                        c.add_warning(&rec, now, &format!("metadata update not fully stored: {e}"))
+                    });
+                if let Err(e) = kept {
+                    tracing::error!(error = %e, "catalogue: metadata document");
+                }
             }
         });
         if needs_snapshot {
