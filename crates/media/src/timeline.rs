@@ -3,7 +3,8 @@
 //! Each packet lands at `anchor + extended_timestamp` (RFC 3550 §5.1: the timestamp only gives
 //! relative timing, its initial value is random). The anchor starts at the first packet's
 //! arrival and, while the stream settles, moves to the lowest transit seen, so the first
-//! packet's jitter does not stay as an offset (timeline_settle.rs). Samples sit in a fixed
+//! packet's jitter does not stay as an offset (timeline_settle.rs); after that, a sender clock
+//! that drifts against ours is followed one sample at a time (timeline_drift.rs). Samples sit in a fixed
 //! ring until the reorder window has passed; then they are emitted as contiguous runs, gaps filled with zeros. The ring is
 //! allocated once in [`StreamTimeline::new`]; `push`, `drain` and `finish` never allocate.
 //!
@@ -16,6 +17,8 @@ use crate::g711::Codec;
 use crate::rtp::RtpPacket;
 use crate::seq::{SeqTracker, SeqVerdict};
 
+#[path = "timeline_drift.rs"]
+mod drift;
 #[path = "timeline_settle.rs"]
 mod settle;
 #[path = "timeline_types.rs"]
@@ -44,6 +47,8 @@ pub struct StreamTimeline {
     anchor: Option<i64>,
     /// While the first epoch's placement may still move.
     settling: Option<settle::Settling>,
+    /// Sender clock drift correction of the current epoch (timeline_drift.rs).
+    drift: drift::Drift,
     /// The first epoch's anchor and earliest placed position, once settled.
     first_anchor: Option<i64>,
     first_low: Option<u64>,
@@ -76,6 +81,7 @@ impl StreamTimeline {
             seq: SeqTracker::new(),
             anchor: None,
             settling: None,
+            drift: drift::Drift::default(),
             first_anchor: None,
             first_low: None,
             newest_seq: None,
@@ -196,6 +202,8 @@ impl StreamTimeline {
         let ext_pos = ratio.to_samples(ext_ts);
         if self.settling.is_some() {
             self.observe_transit(arrival, ext_pos, samples);
+        } else if newest && outcome == PushOutcome::Accepted {
+            self.track_drift(arrival, ext_pos);
         }
 
         if newest
@@ -215,7 +223,7 @@ impl StreamTimeline {
         // A.8 jitter is in timestamp units: bring the arrival to the RTP clock.
         self.seq.update_jitter(ratio.to_ticks(arrival_i), ext_ts);
 
-        let pos = self.anchor.unwrap_or(0).saturating_add(ext_pos);
+        let pos = self.placement(ext_pos);
         let Ok(pos) = u64::try_from(pos) else {
             return self.count_late();
         };
@@ -243,6 +251,7 @@ impl StreamTimeline {
             self.dropped = self.dropped.saturating_add(1);
             return PushOutcome::Undecodable;
         }
+        self.repeat_into_hole(ext_pos, pos);
         let end = pos.saturating_add(samples);
         self.note_placed(pos);
         self.note_newest(newest, seq_ext, end);
@@ -312,7 +321,7 @@ impl StreamTimeline {
 
     /// Whether a newest packet says the mapping is wrong (see [`PushOutcome::Reanchored`]).
     fn needs_reanchor(&mut self, arrival: u64, ext_pos: i64, samples: u64) -> bool {
-        let pos = self.anchor.unwrap_or(0).saturating_add(ext_pos);
+        let pos = self.placement(ext_pos);
         let arrival_i = i64::try_from(arrival).unwrap_or(i64::MAX);
         if pos.saturating_sub(arrival_i).unsigned_abs() > u64::from(self.config.max_jump) {
             return true;
@@ -347,6 +356,7 @@ impl StreamTimeline {
         }
         let at = i64::try_from(at).unwrap_or(i64::MAX);
         self.anchor = Some(at.saturating_sub(ext_pos));
+        self.drift.restart();
         self.late_run_since = None;
     }
 
@@ -420,6 +430,8 @@ impl StreamTimeline {
             reanchors: self.reanchors,
             dropped: self.dropped,
             concealed_samples: self.concealed,
+            drift_ppm_estimate: self.drift.ppm,
+            drift_samples_applied: self.drift.applied,
         }
     }
 }
@@ -441,3 +453,7 @@ mod codec_tests;
 #[cfg(test)]
 #[path = "timeline_settle_tests.rs"]
 mod settle_tests;
+
+#[cfg(test)]
+#[path = "timeline_drift_tests.rs"]
+mod drift_tests;

@@ -76,7 +76,7 @@ pub enum PushOutcome {
 }
 
 /// Reception statistics of one stream (RFC 3550 §6.4.1 / appendix A.3, A.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StreamStats {
     /// Unique packets received (late ones included, duplicates excluded).
     pub received: u64,
@@ -101,4 +101,10 @@ pub struct StreamStats {
     pub dropped: u64,
     /// Output samples synthesised by codec packet loss concealment.
     pub concealed_samples: u64,
+    /// Smoothed estimate of the sender clock's drift against ours, in ppm (positive: the
+    /// sender's clock is fast); 0 until two envelope windows have closed.
+    pub drift_ppm_estimate: f64,
+    /// Net samples the drift correction moved the placement (+ later, - earlier), over the
+    /// stream's life; 0 for a drift-free stream.
+    pub drift_samples_applied: i64,
 }
