@@ -73,6 +73,8 @@ pub(crate) fn build(
                 "concealed_ms": ms(r.stats.concealed_samples, r.sample_rate),
                 "jitter_ms": f64::from(r.stats.jitter) * 1000.0 / f64::from(r.rtp_clock.max(1)),
                 "reanchors": r.stats.reanchors,
+                "drift_ppm": (r.stats.drift_ppm_estimate * 10.0).round() / 10.0,
+                "drift_correction_ms": r.stats.drift_samples_applied as f64 * 1000.0 / f64::from(r.sample_rate.max(1)),
                 "dtmf": dtmf,
                 "rtcp": { "packets": r.rtcp_packets, "sender_reports": r.sr_count, "sr_minus_arrival_ms": sr_check },
             })
@@ -86,7 +88,7 @@ pub(crate) fn build(
             "alignment".into(),
             json!({
                 "time_zero": "the earliest start of any stream of the recording (files begin with the audio)",
-                "placement": "each stream anchored at its lowest network transit over its first second (settling), then by RTP timestamps; gaps and loss as silence; re-anchored on SSRC change or timestamp jumps over 2 s",
+                "placement": "each stream anchored at its lowest network transit over its first second (settling), then by RTP timestamps with clock drift corrected by one-sample steps following the lowest transit; gaps and loss as silence; re-anchored on SSRC change or timestamp jumps over 2 s",
             }),
         );
         obj.insert(
