@@ -71,10 +71,9 @@ pub(crate) async fn start(
     addr: SocketAddr,
     inbound: mpsc::Sender<Inbound>,
 ) -> anyhow::Result<(Transports, SocketAddr)> {
-    let udp = Arc::new(UdpSocket::bind(addr).await?);
+    let (udp, tcp) = bind_pair(addr).await?;
+    let udp = Arc::new(udp);
     let bound = udp.local_addr()?;
-    // TCP on the same port as UDP (port 0 means: the one the OS gave UDP).
-    let tcp = TcpListener::bind(bound).await?;
     tokio::spawn(udp_loop(udp.clone(), bound, inbound.clone()));
     tokio::spawn(tcp_accept(tcp, inbound));
     Ok((
@@ -84,6 +83,26 @@ pub(crate) async fn start(
         },
         bound,
     ))
+}
+
+/// UDP and TCP on the same address. With port 0 the OS picks the UDP port, and TCP takes the
+/// same number; that number can be busy for TCP (an ephemeral TCP port of another
+/// connection), so a few picks are tried before giving up.
+async fn bind_pair(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+    let attempts = if addr.port() == 0 { 20 } else { 1 };
+    let mut last = None;
+    for _ in 0..attempts {
+        let udp = UdpSocket::bind(addr).await?;
+        let bound = udp.local_addr()?;
+        match TcpListener::bind(bound).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() == 0 => {
+                last = Some(e)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no port free for both UDP and TCP")))
 }
 
 async fn udp_loop(udp: Arc<UdpSocket>, local: SocketAddr, inbound: mpsc::Sender<Inbound>) {

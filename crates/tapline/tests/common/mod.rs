@@ -57,8 +57,18 @@ impl Server {
         });
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut sip = None;
+        let mut seen = Vec::new();
         while sip.is_none() && Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                // Exited: say why, with what it logged, instead of waiting out the deadline.
+                seen.extend(rx.try_iter());
+                panic!(
+                    "tapline serve exited with {status} before listening:\n{}",
+                    seen.join("\n")
+                );
+            }
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                seen.push(line.clone());
                 if line.contains("tapline listening") {
                     sip = line
                         .split_whitespace()
