@@ -1,0 +1,1 @@
+//! One file per kind of hostile input (see `hostile_e2e.rs`).
