@@ -38,6 +38,14 @@ pub(crate) struct Config {
     pub(crate) outputs: Vec<String>,
     /// RTP receive threads [default: available parallelism, at most 4].
     pub(crate) media_threads: Option<usize>,
+    /// Which senders a stream records: "offer", "auto", "latch" or "any" (see
+    /// serve/media_engine/source.rs).
+    pub(crate) rtp_source: crate::serve::SourcePolicy,
+    /// A recording whose streams all receive nothing for this long (and that is not on hold)
+    /// ends with BYE, end reason "media timeout".
+    pub(crate) media_timeout_secs: u64,
+    /// The same for a recording on hold (a paused stream, or a stream nobody sends).
+    pub(crate) hold_timeout_secs: u64,
 }
 
 /// An inclusive port range written `LOW-HIGH`.
@@ -65,6 +73,9 @@ impl Default for Config {
             codecs: Vec::new(),
             outputs: vec!["stereo".to_owned(), "streams".to_owned()],
             media_threads: None,
+            rtp_source: crate::serve::SourcePolicy::default(),
+            media_timeout_secs: 60,
+            hold_timeout_secs: 3600,
         }
     }
 }

@@ -12,7 +12,7 @@ use tapline_sip::{DialogId, Endpoint, Event, Method, Output, Peer, Request, Serv
 use tokio::sync::mpsc;
 
 use super::media_engine::MediaHandle;
-use super::ports::{BoundPair, PortPool};
+use super::ports::{BoundPair, PortPool, is_local};
 use super::responses;
 use super::session::{Phase, Session};
 use super::store_thread::StoreHandle;
@@ -27,12 +27,12 @@ pub(crate) enum CoreMsg {
         num: u64,
         result: Result<(), String>,
     },
-    /// A recording is final; its ports can be reused.
-    Finalized { num: u64, ports: Vec<u16> },
+    /// A recording is final: forget it.
+    Finalized { num: u64 },
     /// The writer could not create a recording's files: end it (never record into nothing).
     FilesFailed { num: u64, reason: String },
-    /// Ports of streams removed mid-call, free again.
-    PortsFree { ports: Vec<u16> },
+    /// From the media threads (media timeout).
+    Media(super::media_engine::idle::MediaEvent),
     /// An operator asks for a metadata snapshot of an active recording.
     OperatorSnapshot {
         recording_id: String,
@@ -59,6 +59,8 @@ pub(crate) struct Core {
     pub(crate) pending_200: HashMap<u64, tapline_sip::Response>,
     pub(crate) pending_specs: HashMap<u64, Vec<super::media_plan::MediaPlan>>,
     pub(crate) ports: PortPool,
+    /// The configured media address, when it is local (RTP sockets bind it).
+    pub(crate) media_bind: Option<IpAddr>,
     pub(crate) next_num: u64,
     pub(crate) config: Arc<Config>,
     pub(crate) store: StoreHandle,
@@ -78,11 +80,19 @@ impl Core {
         endpoint: Endpoint,
         transports: Transports,
         config: Arc<Config>,
+        ports: PortPool,
         store: StoreHandle,
         media: MediaHandle,
         writer: WriterHandle,
         msgs: mpsc::UnboundedSender<CoreMsg>,
     ) -> Core {
+        let media_bind = config.media_address.filter(|ip| {
+            let local = is_local(*ip);
+            if !local {
+                tracing::info!(media_address = %ip, "media_address is not an address of this host (NAT): RTP sockets bind the local address facing each SRC");
+            }
+            local
+        });
         Core {
             endpoint,
             transports,
@@ -94,7 +104,8 @@ impl Core {
             pending_sockets: HashMap::new(),
             pending_200: HashMap::new(),
             pending_specs: HashMap::new(),
-            ports: PortPool::new(config.rtp_ports),
+            ports,
+            media_bind,
             next_num: 1,
             recordings_dir: config.data_dir.join("recordings"),
             config,
@@ -163,7 +174,7 @@ impl Core {
     fn on_msg(&mut self, msg: CoreMsg) {
         match msg {
             CoreMsg::Prepared { num, result } => self.on_prepared(num, result),
-            CoreMsg::Finalized { num, ports } => {
+            CoreMsg::Finalized { num } => {
                 if let Some(s) = self.sessions.remove(&num) {
                     self.by_dialog.remove(s.dialog.id());
                     self.by_tx.remove(&s.invite_tx);
@@ -173,9 +184,6 @@ impl Core {
                     if let Some(k) = &s.origin_key {
                         self.by_origin.remove(k);
                     }
-                }
-                for p in ports {
-                    self.ports.release(p);
                 }
             }
             CoreMsg::FilesFailed { num, reason } => {
@@ -192,11 +200,7 @@ impl Core {
                 }
                 self.finalize(num, &reason, true);
             }
-            CoreMsg::PortsFree { ports } => {
-                for p in ports {
-                    self.ports.release(p);
-                }
-            }
+            CoreMsg::Media(event) => self.on_media_event(event),
             CoreMsg::OperatorSnapshot {
                 recording_id,
                 reply,
@@ -387,7 +391,19 @@ impl Core {
     }
 }
 
-/// A random tag or branch suffix (RFC 3261 19.3: at least 32 bits of randomness).
+/// A random tag or branch suffix (RFC 3261 19.3: at least 32 bits of randomness), from the
+/// OS generator: an off-path attacker must not guess a dialog's tags to forge its BYE.
 pub(crate) fn new_tag() -> String {
-    format!("{:016x}", fastrand::u64(..))
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No OS generator (never seen on Linux): still unique, less unguessable.
+        bytes[..8].copy_from_slice(&fastrand::u64(..).to_le_bytes());
+    }
+    let mut tag = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for nibble in [b >> 4, b & 0xf] {
+            tag.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    tag
 }

@@ -46,10 +46,8 @@ impl Core {
                     reports.push(StreamReport::default());
                 }
             }
-            // The sockets are closed now: their ports can serve new calls while the files and
-            // the catalogue are being finished.
-            let ports: Vec<u16> = streams.iter().filter_map(|s| s.rtp_port).collect();
-            let _ = msgs.send(CoreMsg::PortsFree { ports });
+            // The sockets are closed now, and their ports back in the pool: they can serve new
+            // calls while the files and the catalogue are being finished.
             let (tx, rx) = tokio::sync::oneshot::channel();
             writer.send(WriterMsg::Close {
                 recording: num,
@@ -103,7 +101,8 @@ impl Core {
                         late = r.stats.late,
                         dtmf = r.dtmf.len(),
                         rtcp = r.rtcp_packets,
-                        not_audio = r.foreign_packets,
+                        not_audio = r.not_audio_packets,
+                        foreign = r.source.foreign,
                         "stream ended"
                     );
                 }
@@ -188,10 +187,7 @@ impl Core {
                 }
             });
             let _ = done.await;
-            let _ = msgs.send(CoreMsg::Finalized {
-                num,
-                ports: Vec::new(),
-            });
+            let _ = msgs.send(CoreMsg::Finalized { num });
         });
     }
 

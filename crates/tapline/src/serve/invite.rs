@@ -12,10 +12,12 @@ use time::OffsetDateTime;
 
 use super::core::{Core, CoreMsg, new_tag};
 use super::header_participants;
+use super::media_engine::source::SourceFilter;
 use super::media_engine::{StreamKey, StreamSpec};
 use super::media_plan::supported;
 use super::metadata_update::initial_state;
 use super::plan::{CsRows, Plan, make_plan};
+use super::ports::{PortError, bind_address};
 use super::responses;
 use super::session::{Phase, Session};
 use super::timers::{TimerAsk, add_timer_headers, timer_ask};
@@ -149,55 +151,56 @@ impl Core {
             warnings.push("INVITE is not marked as SIPREC (no +sip.src, no Require: siprec, no metadata); recorded as a plain recording call".into());
         }
 
-        // RTP ports for every accepted stream.
-        let v6 = offer
-            .connection
-            .as_ref()
-            .is_some_and(|c| c.addr_type.eq_ignore_ascii_case("IP6"));
-        let mut sockets = Vec::with_capacity(decisions.len());
-        let mut ports = Vec::with_capacity(decisions.len());
-        for d in &decisions {
-            if matches!(d, StreamDecision::Accept { .. }) {
-                match self.ports.allocate(v6) {
-                    Some(pair) => {
-                        ports.push(pair.rtp_port);
-                        sockets.push(Some(pair));
-                    }
-                    None => {
-                        for pair in sockets.into_iter().flatten() {
-                            let port = pair.rtp_port;
-                            drop(pair);
-                            self.ports.release(port);
-                        }
-                        tracing::error!(%call_id, "no free RTP ports: refusing the recording");
-                        return reject(
-                            self,
-                            503,
-                            "Service Unavailable: no RTP ports",
-                            &[("Retry-After", "5".into())],
-                        );
-                    }
-                }
-            } else {
-                ports.push(0);
-                sockets.push(None);
-            }
-        }
-
+        // Everything that can refuse the INVITE is checked before any port is taken.
         let local = self.last_local;
         let local_ip = self.local_ip_for(peer, local);
         let media_ip = self.config.media_address.unwrap_or(local_ip);
-        let session_id = fastrand::u64(1..u64::MAX / 2);
-        let answer = if offerless {
-            our_offer(&ports, media_ip, session_id)
-        } else {
-            build_answer(&offer, &decisions, &ports, media_ip, session_id, 1)
-        };
         let contact_addr = std::net::SocketAddr::new(local_ip, local.port());
         let contact = responses::contact(contact_addr, peer.transport);
         let dialog = match Dialog::uas(&req, &to_tag, &contact, peer) {
             Ok(d) => d,
             Err(e) => return reject(self, 400, &format!("Bad Request: {e}"), &[]),
+        };
+
+        // RTP ports for every accepted stream. Each pair is a lease: on any path out of here
+        // that does not keep it (a refusal, a cancellation), dropping it returns the port.
+        let v6 = offer
+            .connection
+            .as_ref()
+            .is_some_and(|c| c.addr_type.eq_ignore_ascii_case("IP6"));
+        let bind_ip = bind_address(self.media_bind, local_ip, v6);
+        let mut sockets = Vec::with_capacity(decisions.len());
+        let mut ports = Vec::with_capacity(decisions.len());
+        for d in &decisions {
+            if !matches!(d, StreamDecision::Accept { .. }) {
+                ports.push(0);
+                sockets.push(None);
+                continue;
+            }
+            match self.ports.allocate(bind_ip) {
+                Ok(pair) => {
+                    ports.push(pair.rtp_port);
+                    sockets.push(Some(pair));
+                }
+                Err(e) => {
+                    drop(sockets);
+                    tracing::error!(call_id = %call_id, error = %e, "refusing the recording");
+                    let reason = match e {
+                        PortError::Descriptors(_) => "Service Unavailable: out of file descriptors",
+                        PortError::Exhausted { .. } | PortError::Bind(_) => {
+                            "Service Unavailable: no RTP ports"
+                        }
+                    };
+                    return reject(self, 503, reason, &[("Retry-After", "5".into())]);
+                }
+            }
+        }
+
+        let session_id = fastrand::u64(1..u64::MAX / 2);
+        let answer = if offerless {
+            our_offer(&ports, media_ip, session_id)
+        } else {
+            build_answer(&offer, &decisions, &ports, media_ip, session_id, 1)
         };
 
         let num = self.next_num;
@@ -471,7 +474,8 @@ impl Core {
         };
         let span = s.span.clone();
         let _e = span.enter();
-        // Hand the sockets to the media thread; it owns them from now on.
+        // Hand the sockets to the media thread; it owns them (and their port leases) from now
+        // on. Otherwise they are dropped here, which returns their ports.
         let mut started = Vec::new();
         if result.is_ok() && !s.cancelled {
             for (plan, pair) in specs.iter().zip(sockets.into_iter().flatten()) {
@@ -479,6 +483,7 @@ impl Core {
                     recording: num,
                     stream: plan.stream,
                 };
+                let offered = s.streams.get(plan.stream).and_then(|st| st.offered_source);
                 started.push(pair.rtp_port);
                 self.media.add(StreamSpec {
                     key,
@@ -486,14 +491,12 @@ impl Core {
                     rtcp: pair.rtcp,
                     plan: plan.clone(),
                     reorder_ms: self.config.reorder_ms,
+                    source: SourceFilter::new(self.config.rtp_source, offered),
+                    lease: pair.lease,
                 });
             }
         } else {
-            for pair in sockets.into_iter().flatten() {
-                let port = pair.rtp_port;
-                drop(pair);
-                self.ports.release(port);
-            }
+            drop(sockets);
             for st in &mut s.streams {
                 st.rtp_port = None;
             }

@@ -11,7 +11,10 @@
 
 mod batch;
 pub(crate) mod clock;
+pub(crate) mod held;
+pub(crate) mod idle;
 mod shard;
+pub(crate) mod source;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -44,6 +47,10 @@ pub(crate) struct StreamSpec {
     pub(crate) rtcp: std::net::UdpSocket,
     pub(crate) plan: MediaPlan,
     pub(crate) reorder_ms: u32,
+    /// Which senders the stream records.
+    pub(crate) source: source::SourceFilter,
+    /// The stream's port lease, kept with its sockets.
+    pub(crate) lease: super::ports::Lease,
 }
 
 /// Final statistics of a removed stream.
@@ -51,7 +58,10 @@ pub(crate) struct StreamSpec {
 pub(crate) struct StreamReport {
     pub(crate) stats: StreamStats,
     pub(crate) rtcp_packets: u64,
-    pub(crate) foreign_packets: u64,
+    /// Datagrams from the source that were not audio we decode.
+    pub(crate) not_audio_packets: u64,
+    /// Datagrams from other sources (dropped), and which source was recorded.
+    pub(crate) source: source::SourceReport,
     pub(crate) cn_packets: u64,
     pub(crate) dtmf: Vec<DtmfEvent>,
     pub(crate) sample_rate: u32,
@@ -66,10 +76,17 @@ pub(crate) struct StreamReport {
     pub(crate) sr_count: u64,
 }
 
+/// How the media threads reach the SIP core (called rarely: media timeouts).
+pub(crate) type Notify = Arc<dyn Fn(idle::MediaEvent) + Send + Sync>;
+
 enum Command {
     Add(Box<StreamSpec>),
     /// New formats after a re-offer (codec change, RFC 3264 8.3.2).
     Update(StreamKey, Box<MediaPlan>),
+    /// A re-offer names this address for the stream (`c=`).
+    Reoffered(StreamKey, Option<std::net::IpAddr>),
+    /// The stream was paused or resumed: its silence counts from now.
+    RestartIdle(StreamKey),
     Remove(StreamKey, tokio::sync::oneshot::Sender<StreamReport>),
     Shutdown,
 }
@@ -171,6 +188,22 @@ impl MediaHandle {
         }
     }
 
+    /// A re-offer's `c=` address for the stream (the source check follows it).
+    pub(crate) fn reoffered(&self, key: StreamKey, offered: Option<std::net::IpAddr>) {
+        let shard = self.affinity().shard_of(key);
+        if let Some(shard) = shard {
+            self.send(shard, Command::Reoffered(key, offered));
+        }
+    }
+
+    /// The stream was paused or resumed: the media timeout counts from now.
+    pub(crate) fn restart_idle(&self, key: StreamKey) {
+        let shard = self.affinity().shard_of(key);
+        if let Some(shard) = shard {
+            self.send(shard, Command::RestartIdle(key));
+        }
+    }
+
     /// Stop receiving; the remaining audio is flushed to the writer before the report is sent.
     pub(crate) fn remove(&self, key: StreamKey) -> tokio::sync::oneshot::Receiver<StreamReport> {
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -225,10 +258,13 @@ pub(crate) fn thread_count(configured: Option<usize>) -> usize {
     }
 }
 
-/// Start `threads` media threads (see [`thread_count`]).
+/// Start `threads` media threads (see [`thread_count`]); `notify` hears about recordings that
+/// stopped sending for `timeouts`.
 pub(crate) fn spawn(
     writer: WriterHandle,
     threads: usize,
+    timeouts: idle::Timeouts,
+    notify: Notify,
 ) -> std::io::Result<(MediaHandle, MediaThreads)> {
     let threads = threads.max(1);
     let stats = ServerStats::new(threads);
@@ -238,10 +274,10 @@ pub(crate) fn spawn(
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), shard::WAKER)?;
         let (tx, rx) = mpsc::channel();
-        let (writer, stats) = (writer.clone(), stats.clone());
+        let (writer, stats, notify) = (writer.clone(), stats.clone(), notify.clone());
         let join = std::thread::Builder::new()
             .name(format!("tapline-media-{i}"))
-            .spawn(move || shard::Shard::new(i, poll, writer, stats).run(rx))?;
+            .spawn(move || shard::Shard::new(i, poll, writer, stats, timeouts, notify).run(rx))?;
         shards.push(ShardTx { tx, waker });
         joins.push(join);
     }

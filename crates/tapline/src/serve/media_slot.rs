@@ -13,6 +13,8 @@ use tapline_media::{
 };
 
 use super::media_engine::clock::{RecordingClock, samples_in};
+use super::media_engine::held::Held;
+use super::media_engine::source::{SourceFilter, Verdict};
 use super::media_engine::{StreamKey, StreamReport};
 use super::media_plan::MediaPlan;
 use super::stats::Totals;
@@ -43,7 +45,9 @@ pub(crate) struct Slot {
     pub(crate) pending: Vec<i16>,
     pub(crate) pending_start: Option<u64>,
     pub(crate) rtcp_packets: u64,
-    pub(crate) foreign_packets: u64,
+    /// Datagrams from the stream's source that are not audio we decode (not RTP, unknown
+    /// payload type).
+    pub(crate) not_audio_packets: u64,
     pub(crate) cn_packets: u64,
     /// First packet: (RTP timestamp, arrival position on the recording axis, in sample_rate).
     pub(crate) first: Option<(u32, u64)>,
@@ -61,6 +65,16 @@ pub(crate) struct Slot {
     pub(crate) bytes_received: u64,
     /// PCM bytes handed to the writer.
     pub(crate) bytes_written: u64,
+    /// Which senders are recorded; the others' datagrams are dropped and counted.
+    pub(crate) source: SourceFilter,
+    /// Datagrams of a possible source, held until it is latched or given up.
+    pub(crate) held: Held,
+    /// Last datagram recorded (or the stream's start, or its last pause or resume): for the
+    /// media timeout.
+    pub(crate) last_packet: Instant,
+    /// The stream's port; returned to the pool when the slot (and its sockets) is dropped.
+    /// Declared last: fields drop in order, so the sockets are closed first.
+    pub(crate) _lease: super::ports::Lease,
 }
 
 /// Decoders for a plan; formats whose decoder cannot be set up are logged and left out.
@@ -101,7 +115,8 @@ fn push_trimmed(
 }
 
 impl Slot {
-    /// One RTP datagram from `from`. `clock` holds the recording's time zero (set by the first
+    /// One RTP datagram from `from`, arrived `now`. Only the stream's source is recorded (see
+    /// [`SourceFilter`]). `clock` holds the recording's time zero (set by the first recorded
     /// packet of any of its streams).
     pub(crate) fn on_rtp(
         &mut self,
@@ -111,8 +126,44 @@ impl Slot {
         clock: &mut RecordingClock,
     ) {
         self.bytes_received = self.bytes_received.saturating_add(datagram.len() as u64);
+        match self.source.check(now, from) {
+            Verdict::Record => {
+                self.give_up_held();
+                self.record(now, datagram, from, clock);
+            }
+            Verdict::Drop => self.give_up_held(),
+            Verdict::Hold => self.held.push(now, datagram),
+            Verdict::Latched => {
+                let mut held = std::mem::take(&mut self.held);
+                held.replay(|at, d| self.record(at, d, from, clock));
+                self.held = held;
+                self.record(now, datagram, from, clock);
+            }
+        }
+    }
+
+    /// Held datagrams of a source that was not latched are foreign.
+    fn give_up_held(&mut self) {
+        if self.held.count() == 0 {
+            return;
+        }
+        if let Some(from) = self.source.holding().or(self.source.report().first_foreign) {
+            self.source.count_foreign(self.held.count(), from);
+        }
+        self.held.clear();
+    }
+
+    /// Place one datagram of the stream's source on the timeline.
+    fn record(
+        &mut self,
+        now: Instant,
+        datagram: &[u8],
+        from: SocketAddr,
+        clock: &mut RecordingClock,
+    ) {
+        self.last_packet = now;
         let Ok(packet) = parse_rtp(datagram) else {
-            self.foreign_packets += 1;
+            self.not_audio_packets += 1;
             return;
         };
         let Some(decoder) = self
@@ -121,7 +172,7 @@ impl Slot {
             .find(|(pt, _)| *pt == packet.payload_type)
             .map(|(_, d)| d)
         else {
-            self.foreign_packets += 1;
+            self.not_audio_packets += 1;
             return;
         };
         self.rtp_source.get_or_insert(from);
@@ -153,6 +204,7 @@ impl Slot {
             packets_lost: s.lost,
             packets_late: s.late,
             packets_duplicate: s.duplicates,
+            packets_foreign: self.source.report().foreign,
             bytes_received: self.bytes_received,
             bytes_written: self.bytes_written,
             ..Totals::default()
@@ -162,6 +214,9 @@ impl Slot {
     /// Drain the RTCP socket: keep the last sender report (RFC 3550 6.4.1).
     pub(crate) fn receive_rtcp(&mut self, now: Instant, buf: &mut [u8]) {
         while let Ok((n, from)) = self.rtcp.recv_from(buf) {
+            if !self.source.accepts_rtcp(from) {
+                continue;
+            }
             self.rtcp_packets += 1;
             self.rtcp_source = Some(from);
             let Some(bytes) = buf.get(..n) else { continue };
@@ -285,7 +340,8 @@ impl Slot {
         StreamReport {
             stats,
             rtcp_packets: self.rtcp_packets,
-            foreign_packets: self.foreign_packets,
+            not_audio_packets: self.not_audio_packets,
+            source: self.source.report(),
             cn_packets: self.cn_packets,
             dtmf,
             sample_rate: self.sample_rate,

@@ -14,6 +14,7 @@ mod manifest;
 mod media_engine;
 mod media_plan;
 mod media_slot;
+mod media_timeout;
 mod metadata_update;
 mod plan;
 mod ports;
@@ -38,6 +39,8 @@ use tokio::sync::mpsc;
 
 use crate::cli::ServeArgs;
 use crate::config::{Config, Overrides};
+
+pub(crate) use media_engine::source::SourcePolicy;
 
 pub(crate) fn main(args: ServeArgs) -> anyhow::Result<()> {
     let over = Overrides {
@@ -71,9 +74,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let (store, store_join) = store_thread::spawn(catalogue)?;
     let (writer, writer_join) = writer::spawn()?;
+    let (msg_tx, msg_rx) = mpsc::unbounded_channel();
     let threads = media_engine::thread_count(config.media_threads);
-    let (media, media_join) = media_engine::spawn(writer.clone(), threads)?;
-    let _stats = stats::start(&config.data_dir, media.stats());
+    let notify: media_engine::Notify = {
+        let msg_tx = msg_tx.clone();
+        Arc::new(move |e| {
+            let _ = msg_tx.send(core::CoreMsg::Media(e));
+        })
+    };
+    let (media, media_join) =
+        media_engine::spawn(writer.clone(), threads, media_timeouts(&config), notify)?;
+    let ports = ports::PortPool::new(config.rtp_ports);
+    let _stats = stats::start(&config.data_dir, media.stats(), ports.clone());
 
     let (in_tx, in_rx) = mpsc::channel(4096);
     let (transports, bound) = transport::start(config.sip_listen, in_tx)
@@ -90,12 +102,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         t1: Duration::from_millis(config.sip_t1_ms),
         ..EndpointConfig::default()
     });
-    let (msg_tx, msg_rx) = mpsc::unbounded_channel();
     let config = Arc::new(config);
     let core = core::Core::new(
         endpoint,
         transports,
         config.clone(),
+        ports,
         store.clone(),
         media.clone(),
         writer.clone(),
@@ -118,6 +130,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = store_join.join();
     tracing::info!("tapline stopped");
     Ok(())
+}
+
+/// The media and hold timeouts (the hold one never shorter than the media one).
+fn media_timeouts(config: &Config) -> media_engine::idle::Timeouts {
+    let media = Duration::from_secs(config.media_timeout_secs.max(1));
+    let hold = Duration::from_secs(config.hold_timeout_secs).max(media);
+    media_engine::idle::Timeouts { media, hold }
 }
 
 async fn wait_for_signal() {

@@ -161,6 +161,7 @@ pub(crate) fn make_plan(
                 streams.push(SessionStream {
                     label,
                     mline: i,
+                    offered_source: m.and_then(|m| m.remote_addr(offer)).map(|a| a.ip()),
                     rtp_port: ports.get(i).copied(),
                     key: StreamKey {
                         recording: num,

@@ -10,10 +10,12 @@ use tapline_sdp::{
 };
 use tapline_store::{EventRow, StreamCounters, StreamRow};
 
-use super::core::{Core, CoreMsg};
+use super::core::Core;
+use super::media_engine::source::SourceFilter;
 use super::media_engine::{StreamKey, StreamSpec};
 use super::media_plan::{media_plan, supported};
 use super::plan::file_name;
+use super::ports::bind_address;
 use super::session::SessionStream;
 use super::writer::WriterMsg;
 
@@ -43,21 +45,20 @@ impl Core {
             .as_ref()
             .is_some_and(|c| c.addr_type.eq_ignore_ascii_case("IP6"));
 
-        // Ports for new streams first, so a refusal changes nothing.
+        // Ports for new streams first, so a refusal changes nothing (dropping the pairs taken
+        // so far returns them).
+        let bind_ip = bind_address(self.media_bind, s.local.ip(), v6);
         let mut new_pairs = Vec::new();
         for c in &changes {
             if let StreamChange::Added { index, .. } = c {
-                match self.ports.allocate(v6) {
-                    Some(pair) => new_pairs.push((*index, pair)),
-                    None => {
-                        for (_, pair) in new_pairs {
-                            let port = pair.rtp_port;
-                            drop(pair);
-                            self.ports.release(port);
-                        }
+                match self.ports.allocate(bind_ip) {
+                    Ok(pair) => new_pairs.push((*index, pair)),
+                    Err(e) => {
+                        let _e = s.span.enter();
+                        tracing::error!(error = %e, "refusing a re-offer that adds a stream");
                         return Err(Refused {
                             status: 500,
-                            reason: "Server Internal Error: no RTP ports for the new stream".into(),
+                            reason: format!("Server Internal Error: {e}"),
                         });
                     }
                 }
@@ -104,9 +105,16 @@ impl Core {
                     if let Some(p) = ports.get_mut(*index) {
                         *p = st.rtp_port.unwrap_or(0);
                     }
+                    let offered = offer
+                        .media
+                        .get(*index)
+                        .and_then(|m| m.remote_addr(offer))
+                        .map(|a| a.ip());
+                    self.media.reoffered(st.key, offered);
                     if paused != was_paused {
                         changed = true;
                         st.paused = *paused;
+                        self.media.restart_idle(st.key);
                         events.push(event(
                             if *paused { "pause" } else { "resume" },
                             &st.label,
@@ -212,9 +220,15 @@ impl Core {
                     if let Some(p) = ports.get_mut(*index) {
                         *p = pair.rtp_port;
                     }
+                    let offered_source = offer
+                        .media
+                        .get(*index)
+                        .and_then(|m| m.remote_addr(offer))
+                        .map(|a| a.ip());
                     let st = SessionStream {
                         label: label.clone(),
                         mline: *index,
+                        offered_source,
                         rtp_port: Some(pair.rtp_port),
                         key,
                         file: self
@@ -245,6 +259,8 @@ impl Core {
                         rtcp: pair.rtcp,
                         plan: plan.clone(),
                         reorder_ms: self.config.reorder_ms,
+                        source: SourceFilter::new(self.config.rtp_source, offered_source),
+                        lease: pair.lease,
                     });
                     rows.push(stream_row(&st, offer, *index, d));
                     events.push(event(
@@ -292,11 +308,11 @@ impl Core {
                 }
             }
         });
-        // Removed streams: flush their audio, store their counters, free their ports.
+        // Removed streams: flush their audio, store their counters (their ports return to the
+        // pool when the media thread drops their sockets).
         for st in removed {
             let media = self.media.clone();
             let store = self.store.clone();
-            let msgs = self.msgs.clone();
             let rec = recording_id.clone();
             tokio::spawn(async move {
                 let report = media.remove(st.key).await.unwrap_or_default();
@@ -312,15 +328,7 @@ impl Core {
                         tracing::error!(error = %e, "catalogue: stream counters");
                     }
                 });
-                if let Some(port) = st.rtp_port {
-                    let _ = msgs.send(CoreMsg::PortsFree { ports: vec![port] });
-                }
             });
-        }
-        for (_, pair) in new_pairs {
-            let port = pair.rtp_port;
-            drop(pair);
-            self.ports.release(port);
         }
         Ok(answer_bytes)
     }
@@ -379,12 +387,8 @@ impl Core {
         for st in removed {
             tracing::info!(label = %st.label, "the SRC refused a stream of our offer");
             let media = self.media.clone();
-            let msgs = self.msgs.clone();
             tokio::spawn(async move {
                 let _ = media.remove(st.key).await;
-                if let Some(port) = st.rtp_port {
-                    let _ = msgs.send(CoreMsg::PortsFree { ports: vec![port] });
-                }
             });
         }
     }

@@ -31,6 +31,8 @@ pub(crate) struct SessionStream {
     pub(crate) label: String,
     /// m-line index in the offer.
     pub(crate) mline: usize,
+    /// Where the offer says the SRC sends from (`c=`), for the RTP source check.
+    pub(crate) offered_source: Option<IpAddr>,
     pub(crate) rtp_port: Option<u16>,
     pub(crate) key: StreamKey,
     pub(crate) file: Option<PathBuf>,

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
+use super::ports::PortPool;
+
 /// Counter values of one shard, one stream or the whole server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct Totals {
@@ -21,6 +23,8 @@ pub(crate) struct Totals {
     pub(crate) packets_late: u64,
     /// Packets received twice.
     pub(crate) packets_duplicate: u64,
+    /// Datagrams dropped because they came from another source than the stream's.
+    pub(crate) packets_foreign: u64,
     /// RTP datagram bytes read from the sockets (all datagrams, foreign ones too).
     pub(crate) bytes_received: u64,
     /// Decoded PCM bytes handed to the writer (the data of the per-stream files).
@@ -38,6 +42,7 @@ impl Totals {
         self.packets_lost = self.packets_lost.saturating_add(o.packets_lost);
         self.packets_late = self.packets_late.saturating_add(o.packets_late);
         self.packets_duplicate = self.packets_duplicate.saturating_add(o.packets_duplicate);
+        self.packets_foreign = self.packets_foreign.saturating_add(o.packets_foreign);
         self.bytes_received = self.bytes_received.saturating_add(o.bytes_received);
         self.bytes_written = self.bytes_written.saturating_add(o.bytes_written);
         self.active_streams = self.active_streams.saturating_add(o.active_streams);
@@ -47,7 +52,7 @@ impl Totals {
 
 /// One shard's published counters (written by that shard only).
 #[derive(Debug, Default)]
-pub(crate) struct ShardCounters([AtomicU64; 8]);
+pub(crate) struct ShardCounters([AtomicU64; 9]);
 
 impl ShardCounters {
     /// Publish the shard's current sums (Relaxed: each value stands alone; a reader may see
@@ -58,6 +63,7 @@ impl ShardCounters {
             t.packets_lost,
             t.packets_late,
             t.packets_duplicate,
+            t.packets_foreign,
             t.bytes_received,
             t.bytes_written,
             t.active_streams,
@@ -70,13 +76,14 @@ impl ShardCounters {
 
     /// The last published values.
     pub(crate) fn load(&self) -> Totals {
-        let [a, b, c, d, e, f, g, h] = &self.0;
+        let [a, b, c, d, x, e, f, g, h] = &self.0;
         let get = |x: &AtomicU64| x.load(Ordering::Relaxed);
         Totals {
             packets_received: get(a),
             packets_lost: get(b),
             packets_late: get(c),
             packets_duplicate: get(d),
+            packets_foreign: get(x),
             bytes_received: get(e),
             bytes_written: get(f),
             active_streams: get(g),
@@ -97,6 +104,9 @@ pub(crate) struct Snapshot {
     #[serde(flatten)]
     pub(crate) totals: Totals,
     pub(crate) media_threads: usize,
+    /// RTP/RTCP port pairs not in use, and in the range.
+    pub(crate) rtp_port_pairs_free: usize,
+    pub(crate) rtp_port_pairs_total: usize,
     pub(crate) shards: Vec<Totals>,
 }
 
@@ -113,8 +123,8 @@ impl ServerStats {
         self.shards.get(i)
     }
 
-    /// Sum of the shards, with the breakdown.
-    pub(crate) fn snapshot(&self) -> Snapshot {
+    /// Sum of the shards, with the breakdown and the port pool.
+    pub(crate) fn snapshot(&self, ports: &PortPool) -> Snapshot {
         let shards: Vec<Totals> = self.shards.iter().map(ShardCounters::load).collect();
         let mut totals = Totals::default();
         for s in &shards {
@@ -123,6 +133,8 @@ impl ServerStats {
         Snapshot {
             totals,
             media_threads: shards.len(),
+            rtp_port_pairs_free: ports.available(),
+            rtp_port_pairs_total: ports.total(),
             shards,
         }
     }
@@ -147,7 +159,7 @@ impl Drop for StatsService {
 
 /// Serve the counters on `DATA_DIR/tapline.sock` and log them on SIGUSR1. A socket that cannot
 /// be bound (path too long, read-only directory) is logged and skipped: recording goes on.
-pub(crate) fn start(data_dir: &Path, stats: Arc<ServerStats>) -> StatsService {
+pub(crate) fn start(data_dir: &Path, stats: Arc<ServerStats>, ports: PortPool) -> StatsService {
     let mut service = StatsService {
         path: None,
         tasks: Vec::new(),
@@ -158,27 +170,33 @@ pub(crate) fn start(data_dir: &Path, stats: Arc<ServerStats>) -> StatsService {
     match tokio::net::UnixListener::bind(&path) {
         Ok(listener) => {
             service.path = Some(path);
-            let stats = stats.clone();
+            let (stats, ports) = (stats.clone(), ports.clone());
             service
                 .tasks
-                .push(tokio::spawn(serve_socket(listener, stats)));
+                .push(tokio::spawn(serve_socket(listener, stats, ports)));
         }
         Err(e) => {
             tracing::warn!(path = %path.display(), error = %e, "stats socket not available");
         }
     }
-    service.tasks.push(tokio::spawn(log_on_sigusr1(stats)));
+    service
+        .tasks
+        .push(tokio::spawn(log_on_sigusr1(stats, ports)));
     service
 }
 
-async fn serve_socket(listener: tokio::net::UnixListener, stats: Arc<ServerStats>) {
+async fn serve_socket(
+    listener: tokio::net::UnixListener,
+    stats: Arc<ServerStats>,
+    ports: PortPool,
+) {
     loop {
         let Ok((mut conn, _)) = listener.accept().await else {
             // Out of descriptors, most likely: back off instead of spinning.
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
         };
-        let mut line = serde_json::to_vec(&stats.snapshot()).unwrap_or_default();
+        let mut line = serde_json::to_vec(&stats.snapshot(&ports)).unwrap_or_default();
         line.push(b'\n');
         // One answer per connection; a slow reader only delays itself.
         tokio::spawn(async move {
@@ -188,23 +206,27 @@ async fn serve_socket(listener: tokio::net::UnixListener, stats: Arc<ServerStats
     }
 }
 
-async fn log_on_sigusr1(stats: Arc<ServerStats>) {
+async fn log_on_sigusr1(stats: Arc<ServerStats>, ports: PortPool) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
         tracing::warn!("cannot listen for SIGUSR1; stats are on the socket only");
         return;
     };
     while usr1.recv().await.is_some() {
-        let t = stats.snapshot().totals;
+        let snap = stats.snapshot(&ports);
+        let t = snap.totals;
         tracing::info!(
             packets_received = t.packets_received,
             packets_lost = t.packets_lost,
             packets_late = t.packets_late,
             packets_duplicate = t.packets_duplicate,
+            packets_foreign = t.packets_foreign,
             bytes_received = t.bytes_received,
             bytes_written = t.bytes_written,
             active_streams = t.active_streams,
             active_recordings = t.active_recordings,
+            rtp_port_pairs_free = snap.rtp_port_pairs_free,
+            rtp_port_pairs_total = snap.rtp_port_pairs_total,
             "stats"
         );
     }
@@ -220,6 +242,7 @@ mod tests {
             packets_lost: n + 1,
             packets_late: n + 2,
             packets_duplicate: n + 3,
+            packets_foreign: n + 8,
             bytes_received: n + 4,
             bytes_written: n + 5,
             active_streams: n + 6,
@@ -234,7 +257,15 @@ mod tests {
         stats.shard(1).unwrap().publish(&t(100));
         assert!(stats.shard(2).is_none());
         assert_eq!(stats.shard(0).unwrap().load(), t(10));
-        let snap = stats.snapshot();
+        let pool = PortPool::new(crate::config::PortRange {
+            low: 40000,
+            high: 40009,
+        });
+        let snap = stats.snapshot(&pool);
+        assert_eq!(
+            (snap.rtp_port_pairs_free, snap.rtp_port_pairs_total),
+            (5, 5)
+        );
         assert_eq!(snap.media_threads, 2);
         assert_eq!(snap.totals.packets_received, 110);
         assert_eq!(snap.totals.active_recordings, 124);

@@ -13,7 +13,9 @@ use tapline_media::{DtmfTracker, StreamTimeline, TimelineConfig};
 
 use super::batch::RecvBatch;
 use super::clock::{RecordingClock, duration_of};
-use super::{Command, StreamKey, StreamReport, StreamSpec};
+use super::held::Held;
+use super::idle::{IdleWatch, MediaEvent, Timeouts};
+use super::{Command, Notify, StreamKey, StreamReport, StreamSpec};
 use crate::serve::media_slot::{Slot, decoders_for};
 use crate::serve::stats::{ServerStats, Totals};
 use crate::serve::writer::{WriterHandle, WriterMsg};
@@ -26,6 +28,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// sockets (and fills batches). Arrival times are then late by up to this much, far inside
 /// the reorder window and below the 20 ms packet time.
 const COALESCE: Duration = Duration::from_millis(2);
+/// How often recordings are checked for the media timeout.
+const IDLE_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct Shard {
     id: usize,
@@ -43,6 +47,10 @@ pub(super) struct Shard {
     stats: Arc<ServerStats>,
     /// Counters of the streams already removed from this shard.
     retired: Totals,
+    /// Per recording: how long since it recorded anything (media timeout).
+    idle: HashMap<u64, IdleWatch>,
+    timeouts: Timeouts,
+    notify: Notify,
 }
 
 impl Shard {
@@ -51,6 +59,8 @@ impl Shard {
         poll: Poll,
         writer: WriterHandle,
         stats: Arc<ServerStats>,
+        timeouts: Timeouts,
+        notify: Notify,
     ) -> Shard {
         Shard {
             id,
@@ -64,6 +74,9 @@ impl Shard {
             rtcp_buf: Box::new([0u8; 2048]),
             stats,
             retired: Totals::default(),
+            idle: HashMap::new(),
+            timeouts,
+            notify,
         }
     }
 
@@ -71,6 +84,7 @@ impl Shard {
         let mut events = Events::with_capacity(1024);
         let mut last_flush = Instant::now();
         let mut last_wake = last_flush;
+        let mut last_idle_check = last_flush;
         loop {
             let since = last_wake.elapsed();
             if since < COALESCE {
@@ -90,14 +104,19 @@ impl Shard {
                 match rx.try_recv() {
                     Ok(Command::Add(spec)) => self.add(*spec),
                     Ok(Command::Update(key, plan)) => {
-                        if let Some(slot) = self
-                            .index
-                            .get(&key)
-                            .and_then(|i| self.slots.get_mut(*i))
-                            .and_then(Option::as_mut)
-                        {
+                        if let Some(slot) = self.slot_mut(key) {
                             slot.decoders = decoders_for(&plan);
                             slot.telephone_event = plan.telephone_event;
+                        }
+                    }
+                    Ok(Command::Reoffered(key, offered)) => {
+                        if let Some(slot) = self.slot_mut(key) {
+                            slot.source.reoffered(offered);
+                        }
+                    }
+                    Ok(Command::RestartIdle(key)) => {
+                        if let Some(slot) = self.slot_mut(key) {
+                            slot.last_packet = now;
                         }
                     }
                     Ok(Command::Remove(key, reply)) => {
@@ -110,6 +129,36 @@ impl Shard {
             if now.duration_since(last_flush) >= FLUSH_EVERY {
                 last_flush = now;
                 self.flush(now);
+            }
+            if now.duration_since(last_idle_check) >= IDLE_CHECK_EVERY {
+                last_idle_check = now;
+                self.check_idle(now);
+            }
+        }
+    }
+
+    fn slot_mut(&mut self, key: StreamKey) -> Option<&mut Slot> {
+        let i = *self.index.get(&key)?;
+        self.slots.get_mut(i).and_then(Option::as_mut)
+    }
+
+    /// Tell the core about recordings whose streams all stopped sending (media timeout).
+    fn check_idle(&mut self, now: Instant) {
+        for w in self.idle.values_mut() {
+            w.begin();
+        }
+        for slot in self.slots.iter().flatten() {
+            if let Some(w) = self.idle.get_mut(&slot.key.recording) {
+                w.stream(slot.last_packet);
+            }
+        }
+        for (recording, w) in &mut self.idle {
+            if let Some((idle, stage)) = w.end(now, self.timeouts) {
+                (self.notify)(MediaEvent::Idle {
+                    recording: *recording,
+                    idle,
+                    stage,
+                });
             }
         }
     }
@@ -193,6 +242,9 @@ impl Shard {
             .entry(spec.key.recording)
             .or_insert_with(|| RecordingClock::new(0))
             .streams += 1;
+        self.idle
+            .entry(spec.key.recording)
+            .or_insert_with(IdleWatch::new);
         let rate = spec.plan.sample_rate.max(1);
         let timeline = StreamTimeline::new(TimelineConfig {
             clock_rate: rate,
@@ -220,7 +272,7 @@ impl Shard {
                 pending: Vec::with_capacity(rate as usize / 5),
                 pending_start: None,
                 rtcp_packets: 0,
-                foreign_packets: 0,
+                not_audio_packets: 0,
                 cn_packets: 0,
                 first: None,
                 last_sr: None,
@@ -233,6 +285,10 @@ impl Shard {
                 our_ssrc: fastrand::u32(..),
                 bytes_received: 0,
                 bytes_written: 0,
+                source: spec.source,
+                held: Held::default(),
+                last_packet: Instant::now(),
+                _lease: spec.lease,
             });
         }
     }
@@ -292,6 +348,7 @@ impl Shard {
             clock.streams = clock.streams.saturating_sub(1);
             if clock.streams == 0 {
                 self.origins.remove(&key.recording);
+                self.idle.remove(&key.recording);
             }
         }
         self.free.push(i);
