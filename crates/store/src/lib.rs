@@ -11,6 +11,7 @@ mod catalogue;
 mod details;
 mod error;
 mod extras;
+mod files;
 mod linked;
 mod migrations;
 mod model;

@@ -20,6 +20,8 @@ pub enum RecordingState {
     Failed,
     /// Found active at start-up: the server stopped mid-recording.
     Interrupted,
+    /// Ended without having received any audio (no files are kept).
+    Empty,
 }
 
 impl RecordingState {
@@ -30,6 +32,7 @@ impl RecordingState {
             RecordingState::Complete => "complete",
             RecordingState::Failed => "failed",
             RecordingState::Interrupted => "interrupted",
+            RecordingState::Empty => "empty",
         }
     }
 }
@@ -50,6 +53,7 @@ impl FromStr for RecordingState {
             "complete" => Ok(RecordingState::Complete),
             "failed" => Ok(RecordingState::Failed),
             "interrupted" => Ok(RecordingState::Interrupted),
+            "empty" => Ok(RecordingState::Empty),
             other => Err(StoreError::InvalidState(other.to_owned())),
         }
     }

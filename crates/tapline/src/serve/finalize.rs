@@ -11,6 +11,7 @@ use super::core::{Core, CoreMsg, new_tag};
 use super::manifest;
 use super::media_engine::StreamReport;
 use super::session::Phase;
+use super::source_warnings::source_warnings;
 use super::writer::WriterMsg;
 
 impl Core {
@@ -57,11 +58,16 @@ impl Core {
             let ended_at = OffsetDateTime::now_utc();
             let duration_ms = u64::try_from(Instant::now().duration_since(started).as_millis())
                 .unwrap_or(u64::MAX);
+            // A recording that received nothing keeps no (empty) files.
+            let no_audio = reports.iter().all(|r| r.stats.received == 0);
             let state = if failed || !close.errors.is_empty() {
                 RecordingState::Failed
+            } else if no_audio {
+                RecordingState::Empty
             } else {
                 RecordingState::Complete
             };
+            let source_warnings = source_warnings(&streams, &reports);
             let origin = reports.iter().find_map(|r| r.origin);
             let audio_offset_ms = origin.map(|o| {
                 u64::try_from(o.saturating_duration_since(started).as_millis()).unwrap_or(0)
@@ -111,8 +117,11 @@ impl Core {
                 }
                 tracing::info!(state = state.as_str(), %reason, duration_ms, audio_ms = longest_ms, "recording ended");
             }
-            // Next to the files, for whoever gets the files without the catalogue.
-            if let Ok(text) = serde_json::to_vec_pretty(&manifest) {
+            if no_audio {
+                let _e = span.enter();
+                remove_files(&dir);
+            } else if let Ok(text) = serde_json::to_vec_pretty(&manifest) {
+                // Next to the files, for whoever gets the files without the catalogue.
                 let path = dir.join("manifest.json");
                 if let Err(e) =
                     std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text))
@@ -166,8 +175,13 @@ impl Core {
                             }
                         }
                     }
-                    for e in &errors {
+                    for e in errors.iter().chain(&source_warnings) {
                         let _ = c.add_warning(&recording_id, ended_at, e);
+                    }
+                    if no_audio {
+                        if let Err(e) = c.forget_files(&recording_id) {
+                            tracing::error!(error = %e, "catalogue: forgetting removed files");
+                        }
                     }
                     let last_audio = audio_start
                         + time::Duration::milliseconds(i64::try_from(longest_ms).unwrap_or(0));
@@ -203,5 +217,16 @@ impl Core {
             .request(Method::Bye, s.peer.transport, &sent_by, &branch);
         let peer = s.dialog.peer();
         self.endpoint.send_request(Instant::now(), peer, bye);
+    }
+}
+
+/// Remove a recording's directory (its files hold no audio). The writer has closed them.
+fn remove_files(dir: &std::path::Path) {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => tracing::info!("no audio received: the recording's empty files are removed"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %dir.display(), "cannot remove the empty recording's files")
+        }
     }
 }

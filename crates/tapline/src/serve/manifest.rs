@@ -76,6 +76,9 @@ pub(crate) fn build(
                 "drift_ppm": (r.stats.drift_ppm_estimate * 10.0).round() / 10.0,
                 "drift_correction_ms": r.stats.drift_samples_applied as f64 * 1000.0 / f64::from(r.sample_rate.max(1)),
                 "dtmf": dtmf,
+                "source": r.source.source.map(|a| a.to_string()),
+                "foreign": r.source.foreign,
+                "not_audio": r.not_audio_packets,
                 "rtcp": { "packets": r.rtcp_packets, "sender_reports": r.sr_count, "sr_minus_arrival_ms": sr_check },
             })
         })

@@ -23,6 +23,7 @@ mod reoffer;
 mod responses;
 mod session;
 mod snapshot;
+mod source_warnings;
 mod stats;
 mod store_thread;
 mod timers;

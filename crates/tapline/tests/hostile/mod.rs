@@ -1,1 +1,5 @@
 //! One file per kind of hostile input (see `hostile_e2e.rs`).
+
+mod ports;
+mod rtp_source;
+mod util;

@@ -1,0 +1,121 @@
+//! Helpers shared by the hostile-input tests.
+#![allow(unreachable_pub)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::{BIN, Message, SipLink, SrcCall, UdpLink, branch};
+
+/// `tapline stats --data-dir DATA` as JSON.
+pub fn stats(data: &Path) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .args(["stats", "--data-dir"])
+        .arg(data)
+        .output()
+        .expect("run tapline stats");
+    assert!(
+        out.status.success(),
+        "tapline stats failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stats JSON")
+}
+
+/// Poll the stats until every RTP port pair is free again; panics with the last stats after
+/// `limit`.
+pub fn wait_pool_whole(data: &Path, limit: Duration) -> serde_json::Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let s = stats(data);
+        let (free, total) = (&s["rtp_port_pairs_free"], &s["rtp_port_pairs_total"]);
+        assert!(
+            total.as_u64().unwrap_or(0) > 0,
+            "stats without a pool: {s:#}"
+        );
+        if free == total {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "port pool not whole again: {s:#}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// What [`flood`] does with a 2xx.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On2xx {
+    /// ACK and BYE at once (a CANCEL that lost the race).
+    HangUp,
+    /// Nothing: an SRC that never ACKs.
+    Ignore,
+}
+
+/// Send `n` INVITEs made by `invite` (a window of `window` at a time) and wait for their final
+/// answers. Non-2xx finals are ACKed with the INVITE's branch. Returns how many of each status
+/// came.
+pub fn flood(
+    srs: SocketAddr,
+    n: usize,
+    window: usize,
+    on_2xx: On2xx,
+    mut invite: impl FnMut(&SrcCall, &str) -> Vec<Vec<u8>>,
+) -> HashMap<u16, usize> {
+    let mut link = UdpLink::new(srs);
+    let mut statuses = HashMap::new();
+    let mut sent = 0;
+    while sent < n {
+        // Per open INVITE: the call, its branch and what was sent (resent like RFC 3261
+        // Timer A while unanswered: loopback UDP drops datagrams in bursts too).
+        let mut open: HashMap<String, (SrcCall, String, Vec<Vec<u8>>)> = HashMap::new();
+        for _ in 0..window.min(n - sent) {
+            let call = link.call();
+            let b = branch();
+            let msgs = invite(&call, &b);
+            for bytes in &msgs {
+                link.send(bytes);
+            }
+            open.insert(call.call_id.clone(), (call, b, msgs));
+            sent += 1;
+        }
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while !open.is_empty() {
+            assert!(
+                Instant::now() < give_up,
+                "{} INVITEs unanswered; statuses so far {statuses:?}",
+                open.len()
+            );
+            let Some((_, _, msg)) = link.recv(Instant::now() + Duration::from_millis(500)) else {
+                for (_, _, msgs) in open.values() {
+                    for bytes in msgs {
+                        link.send(bytes);
+                    }
+                }
+                continue;
+            };
+            let Message::Response(r) = msg else { continue };
+            let is_invite = r.cseq().is_some_and(|c| c.method.as_str() == "INVITE");
+            if r.status < 200 || !is_invite {
+                continue;
+            }
+            let Some((call, b, _)) = r.call_id().and_then(|c| open.remove(c)) else {
+                continue;
+            };
+            *statuses.entry(r.status).or_insert(0) += 1;
+            let tag = r.to_tag().unwrap_or_else(|| "none".to_owned());
+            if r.status < 300 {
+                if on_2xx == On2xx::HangUp {
+                    link.send(&call.ack(&branch(), &tag));
+                    link.send(&call.bye(&tag));
+                }
+            } else {
+                link.send(&call.ack(&b, &tag));
+            }
+        }
+    }
+    statuses
+}
