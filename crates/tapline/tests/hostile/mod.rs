@@ -1,5 +1,6 @@
 //! One file per kind of hostile input (see `hostile_e2e.rs`).
 
+mod media_timeout;
 mod ports;
 mod rtp_source;
 mod util;
