@@ -24,6 +24,7 @@ mod session;
 mod snapshot;
 mod stats;
 mod store_thread;
+mod stream_labels;
 mod timers;
 mod transport;
 mod writer;

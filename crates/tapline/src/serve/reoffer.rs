@@ -15,6 +15,7 @@ use super::media_engine::{StreamKey, StreamSpec};
 use super::media_plan::{media_plan, supported};
 use super::plan::file_name;
 use super::session::SessionStream;
+use super::stream_labels::generated_label;
 use super::writer::WriterMsg;
 
 /// Why a re-offer was refused; the session in force stays (RFC 3261 14.2).
@@ -185,7 +186,7 @@ impl Core {
                         continue;
                     };
                     let stream = s.streams.len();
-                    let label = label.clone().unwrap_or_else(|| format!("m{index}"));
+                    let label = label.clone().unwrap_or_else(|| generated_label(*index));
                     let taken: Vec<String> = s
                         .streams
                         .iter()
@@ -300,15 +301,16 @@ impl Core {
             let rec = recording_id.clone();
             tokio::spawn(async move {
                 let report = media.remove(st.key).await.unwrap_or_default();
-                let label = st.label.clone();
+                let index = st.key.stream;
                 store.run(move |c| {
                     let counters = StreamCounters {
                         received: report.stats.received,
                         lost: report.stats.lost,
                         duplicated: report.stats.duplicates,
                         late: report.stats.late,
+                        foreign: report.foreign_packets,
                     };
-                    if let Err(e) = c.set_stream_counters(&rec, &label, &counters) {
+                    if let Err(e) = c.set_stream_counters(&rec, index, &counters) {
                         tracing::error!(error = %e, "catalogue: stream counters");
                     }
                 });
@@ -410,6 +412,8 @@ fn stream_row(
         StreamDecision::Reject { .. } => (None, None, None),
     };
     StreamRow {
+        index: Some(st.key.stream),
+        mline: index,
         label: st.label.clone(),
         stream_id: None,
         media: offer
