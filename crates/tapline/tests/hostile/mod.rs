@@ -1,1 +1,2 @@
 //! One file per kind of hostile input (see `hostile_e2e.rs`).
+mod streams;
