@@ -70,7 +70,7 @@ impl Catalogue {
 
     /// Insert a new recording with all its INVITE-time rows atomically: the same rows as
     /// `insert_recording`, `upsert_stream` per stream, `replace_participants`,
-    /// `replace_sessions`, `set_group`, `add_metadata_document`, `add_warning` per warning,
+    /// `replace_sessions`, `set_group`, `add_metadata_document`, `add_warning` per warning (identical texts counted in one row),
     /// `set_outputs` and `add_event` per event, in that order, but in one transaction with
     /// cached statements. On any error nothing is stored. Returns the metadata document's
     /// row id, if one was stored.
@@ -99,8 +99,8 @@ impl Catalogue {
             )?),
             None => None,
         };
-        for w in b.warnings {
-            self.add_warning(rec, at, w)?;
+        for (text, times) in crate::warnings::collapse(b.warnings) {
+            self.add_warning_times(rec, at, text, times)?;
         }
         self.set_outputs(rec, b.stereo_path, b.channel_map)?;
         for e in b.events {

@@ -1,5 +1,5 @@
-//! Writes of per-recording detail rows: participants, streams, metadata
-//! documents and warnings.
+//! Writes of per-recording detail rows: participants and metadata documents (streams are
+//! in `streams.rs`, warnings in `warnings.rs`).
 
 use std::collections::HashSet;
 
@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::catalogue::{ensure_recording, exec_cached};
 use crate::error::DbContext;
 use crate::timefmt::format_ts;
-use crate::{Catalogue, ParticipantRow, StoreError, StreamCounters, StreamRow};
+use crate::{Catalogue, ParticipantRow, StoreError};
 
 impl Catalogue {
     /// Replace the participant list (and their send/recv stream links) of a
@@ -84,82 +84,6 @@ impl Catalogue {
         tx.commit().ctx(OP)
     }
 
-    /// Insert a stream or update it by `(recording_id, label)`. Packet
-    /// counters are kept. `stream_id` and `file_path` of `None` keep any value
-    /// already stored: they come from metadata and the media writer, while a
-    /// re-INVITE's SDP alone does not know them.
-    pub fn upsert_stream(&self, recording_id: &str, row: &StreamRow) -> Result<(), StoreError> {
-        const OP: &str = "upsert stream";
-        let tx = self.begin().ctx(OP)?;
-        ensure_recording(&tx, recording_id)?;
-        let state = if row.accepted { "accepted" } else { "rejected" };
-        exec_cached(
-            &tx,
-            "INSERT INTO streams (recording_id, label, stream_id, media, codec, payload_type,
-                                  clock_rate, port, file_path, channel, state, reject_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-             ON CONFLICT (recording_id, label) DO UPDATE SET
-                stream_id = COALESCE(excluded.stream_id, streams.stream_id),
-                media = excluded.media,
-                codec = excluded.codec,
-                payload_type = excluded.payload_type,
-                clock_rate = excluded.clock_rate,
-                port = excluded.port,
-                file_path = COALESCE(excluded.file_path, streams.file_path),
-                channel = excluded.channel,
-                state = excluded.state,
-                reject_reason = excluded.reject_reason",
-            params![
-                recording_id,
-                row.label,
-                row.stream_id,
-                row.media,
-                row.codec,
-                row.payload_type,
-                row.clock_rate,
-                row.port,
-                row.file_path,
-                row.channel,
-                state,
-                row.reject_reason
-            ],
-        )
-        .ctx(OP)?;
-        tx.commit().ctx(OP)
-    }
-
-    /// Overwrite the RTP counters of one stream.
-    pub fn set_stream_counters(
-        &self,
-        recording_id: &str,
-        label: &str,
-        c: &StreamCounters,
-    ) -> Result<(), StoreError> {
-        let n = exec_cached(
-            &self.conn,
-            "UPDATE streams SET packets_received = ?3, packets_lost = ?4,
-                    packets_duplicated = ?5, packets_late = ?6
-                 WHERE recording_id = ?1 AND label = ?2",
-            params![
-                recording_id,
-                label,
-                to_i64(c.received, "packets_received")?,
-                to_i64(c.lost, "packets_lost")?,
-                to_i64(c.duplicated, "packets_duplicated")?,
-                to_i64(c.late, "packets_late")?
-            ],
-        )
-        .ctx("set stream counters")?;
-        if n == 0 {
-            ensure_recording(&self.conn, recording_id)?;
-            return Err(StoreError::UnknownStream {
-                recording_id: recording_id.to_owned(),
-                label: label.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
     /// Keep a metadata document byte-for-byte as received (RFC 7866 §9.2),
     /// even if it failed to parse. Returns the document's row id.
     pub fn add_metadata_document(
@@ -186,26 +110,6 @@ impl Catalogue {
         let id = tx.last_insert_rowid();
         tx.commit().ctx(OP)?;
         Ok(id)
-    }
-
-    /// Append a human-readable warning to a recording.
-    pub fn add_warning(
-        &self,
-        recording_id: &str,
-        at: OffsetDateTime,
-        text: &str,
-    ) -> Result<(), StoreError> {
-        const OP: &str = "add warning";
-        let at = format_ts(at)?;
-        let tx = self.begin().ctx(OP)?;
-        ensure_recording(&tx, recording_id)?;
-        exec_cached(
-            &tx,
-            "INSERT INTO warnings (recording_id, at, text) VALUES (?1, ?2, ?3)",
-            params![recording_id, at, text],
-        )
-        .ctx(OP)?;
-        tx.commit().ctx(OP)
     }
 
     /// The exact bytes of one stored metadata document, if it exists.
@@ -299,87 +203,5 @@ mod tests {
         let d = cat.get("r").unwrap().unwrap();
         assert_eq!(d.summary.participants.len(), 1);
         assert_eq!(d.summary.participants[0].id, "keep");
-    }
-
-    #[test]
-    fn upsert_keeps_counters_and_learned_ids() {
-        let (_d, cat) = open_temp();
-        cat.insert_recording(&new_rec("r", datetime!(2026-01-01 00:00 UTC)))
-            .unwrap();
-        let mut row = StreamRow {
-            label: "L".into(),
-            stream_id: Some("sid".into()),
-            media: "audio".into(),
-            file_path: Some("/f.wav".into()),
-            port: Some(4000),
-            accepted: true,
-            ..StreamRow::default()
-        };
-        cat.upsert_stream("r", &row).unwrap();
-        let c = StreamCounters {
-            received: 10,
-            lost: 1,
-            duplicated: 2,
-            late: 3,
-        };
-        cat.set_stream_counters("r", "L", &c).unwrap();
-        // A re-INVITE moves the port and puts the stream on hold/reject.
-        row.stream_id = None;
-        row.file_path = None;
-        row.port = Some(4002);
-        row.accepted = false;
-        row.reject_reason = Some("held".into());
-        cat.upsert_stream("r", &row).unwrap();
-        assert_eq!(count(&cat, "streams"), 1);
-        let d = cat.get("r").unwrap().unwrap();
-        let s = &d.streams[0];
-        assert_eq!(s.stream_id.as_deref(), Some("sid"));
-        assert_eq!(s.file.as_deref(), Some("/f.wav"));
-        assert_eq!(s.port, Some(4002));
-        assert_eq!(s.state, "rejected");
-        assert_eq!(s.reject_reason.as_deref(), Some("held"));
-        assert_eq!(
-            (
-                s.packets_received,
-                s.packets_lost,
-                s.packets_duplicated,
-                s.packets_late
-            ),
-            (10, 1, 2, 3)
-        );
-    }
-
-    #[test]
-    fn counters_for_unknown_label_or_too_large() {
-        let (_d, cat) = open_temp();
-        cat.insert_recording(&new_rec("r", datetime!(2026-01-01 00:00 UTC)))
-            .unwrap();
-        let e = cat
-            .set_stream_counters("r", "nope", &StreamCounters::default())
-            .unwrap_err();
-        assert!(
-            matches!(e, StoreError::UnknownStream { ref label, .. } if label == "nope"),
-            "{e:?}"
-        );
-        let row = StreamRow {
-            label: "L".into(),
-            media: "audio".into(),
-            ..StreamRow::default()
-        };
-        cat.upsert_stream("r", &row).unwrap();
-        let big = StreamCounters {
-            received: u64::MAX,
-            ..StreamCounters::default()
-        };
-        let e = cat.set_stream_counters("r", "L", &big).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                StoreError::OutOfRange {
-                    field: "packets_received"
-                }
-            ),
-            "{e:?}"
-        );
     }
 }

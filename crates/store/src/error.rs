@@ -21,6 +21,14 @@ pub enum StoreError {
         /// Underlying SQLite error.
         source: rusqlite::Error,
     },
+    /// A schema migration left rows whose foreign key points nowhere; it was rolled back.
+    #[error("migration to schema version {version} left {violations} dangling reference(s)")]
+    MigrationBrokeKeys {
+        /// Schema version the failed migration would have produced.
+        version: u32,
+        /// Rows reported by `PRAGMA foreign_key_check`.
+        violations: usize,
+    },
     /// The database was written by a newer Tapline than this one.
     #[error("catalogue schema version {found} is newer than supported version {supported}")]
     SchemaTooNew {
@@ -54,13 +62,13 @@ pub enum StoreError {
     /// `insert_recording` was called with an id that already exists.
     #[error("recording '{0}' already exists")]
     DuplicateRecording(String),
-    /// `set_stream_counters` named a stream label never upserted.
-    #[error("recording '{recording_id}' has no stream labelled '{label}'")]
+    /// `set_stream_counters` or `set_stream_extras` named a stream index never upserted.
+    #[error("recording '{recording_id}' has no stream with index {index}")]
     UnknownStream {
         /// Recording id.
         recording_id: String,
-        /// Stream label (RFC 4574 `a=label`).
-        label: String,
+        /// The server's stream index within the recording.
+        index: usize,
     },
     /// The same participant id appears twice in one `replace_participants` call.
     #[error("participant '{0}' listed more than once")]
@@ -68,7 +76,7 @@ pub enum StoreError {
     /// A participant role other than `caller`, `callee` or none.
     #[error("invalid participant role '{0}' (expected 'caller' or 'callee')")]
     InvalidRole(String),
-    /// A recording state string that is not one of the four known states.
+    /// A recording state string that is not one of the known states.
     #[error("invalid recording state '{0}'")]
     InvalidState(String),
     /// A number does not fit the column's SQLite integer type.

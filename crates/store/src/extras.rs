@@ -4,9 +4,10 @@
 use rusqlite::params;
 use time::OffsetDateTime;
 
-use crate::catalogue::{ensure_recording, exec_cached};
+use crate::catalogue::exec_cached;
 use crate::details::to_i64;
 use crate::error::DbContext;
+use crate::streams::{index_to_i64, require_stream};
 use crate::timefmt::format_ts;
 use crate::{Catalogue, StoreError};
 
@@ -64,11 +65,11 @@ impl Catalogue {
         one_recording(n, recording_id)
     }
 
-    /// Overwrite the extra statistics of one stream.
+    /// Overwrite the extra statistics of stream `index`.
     pub fn set_stream_extras(
         &self,
         recording_id: &str,
-        label: &str,
+        index: usize,
         x: &StreamExtras,
     ) -> Result<(), StoreError> {
         // NaN/inf would be stored as NULL or fail; keep only real numbers.
@@ -77,10 +78,10 @@ impl Catalogue {
             &self.conn,
             "UPDATE streams SET jitter_ms = ?3, packets_cn = ?4, ssrc_changes = ?5,
                     sample_rate = ?6
-                 WHERE recording_id = ?1 AND label = ?2",
+                 WHERE recording_id = ?1 AND stream_index = ?2",
             params![
                 recording_id,
-                label,
+                index_to_i64(index)?,
                 jitter,
                 to_i64(x.packets_cn, "packets_cn")?,
                 to_i64(x.ssrc_changes, "ssrc_changes")?,
@@ -88,14 +89,7 @@ impl Catalogue {
             ],
         )
         .ctx("set stream extras")?;
-        if n == 0 {
-            ensure_recording(&self.conn, recording_id)?;
-            return Err(StoreError::UnknownStream {
-                recording_id: recording_id.to_owned(),
-                label: label.to_owned(),
-            });
-        }
-        Ok(())
+        require_stream(&self.conn, n, recording_id, index)
     }
 }
 
@@ -154,6 +148,7 @@ mod tests {
         cat.insert_recording(&new_rec("r", datetime!(2026-01-01 00:00 UTC)))
             .unwrap();
         let row = StreamRow {
+            index: Some(0),
             label: "1".into(),
             media: "audio".into(),
             accepted: true,
@@ -171,7 +166,7 @@ mod tests {
             ssrc_changes: 1,
             sample_rate: Some(16_000),
         };
-        cat.set_stream_extras("r", "1", &x).unwrap();
+        cat.set_stream_extras("r", 0, &x).unwrap();
         // A re-INVITE's upsert keeps the statistics.
         cat.upsert_stream("r", &row).unwrap();
         let v = serde_json::to_value(cat.get("r").unwrap().unwrap()).unwrap();
@@ -185,15 +180,15 @@ mod tests {
             jitter_ms: Some(f64::NAN),
             ..x
         };
-        cat.set_stream_extras("r", "1", &nan).unwrap();
+        cat.set_stream_extras("r", 0, &nan).unwrap();
         let d = cat.get("r").unwrap().unwrap();
         assert_eq!(d.streams[0].jitter_ms, None);
         assert!(matches!(
-            cat.set_stream_extras("r", "9", &x),
-            Err(StoreError::UnknownStream { ref label, .. }) if label == "9"
+            cat.set_stream_extras("r", 9, &x),
+            Err(StoreError::UnknownStream { index: 9, .. })
         ));
         assert!(matches!(
-            cat.set_stream_extras("x", "1", &x),
+            cat.set_stream_extras("x", 0, &x),
             Err(StoreError::UnknownRecording(_))
         ));
         let big = StreamExtras {
@@ -201,7 +196,7 @@ mod tests {
             ..x
         };
         assert!(matches!(
-            cat.set_stream_extras("r", "1", &big),
+            cat.set_stream_extras("r", 0, &big),
             Err(StoreError::OutOfRange {
                 field: "packets_cn"
             })

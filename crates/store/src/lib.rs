@@ -16,11 +16,14 @@ mod linked;
 mod migrations;
 mod model;
 mod read;
+mod schema_v4;
 mod search;
 mod sessions;
+mod streams;
 mod timefmt;
 mod timeline;
 mod views;
+mod warnings;
 
 #[cfg(test)]
 mod tests;

@@ -140,6 +140,9 @@ CREATE INDEX events_rec ON events(recording_id, seq);
 CREATE INDEX dtmf_events_rec ON dtmf_events(recording_id);
 CREATE INDEX recordings_group_id ON recordings(group_id);
 "#,
+    // v4: streams identified by stream index (labels may repeat), foreign-packet counter,
+    // the `empty` recording state, collapsed warnings.
+    crate::schema_v4::V4,
 ];
 
 /// Highest schema version this build knows.
@@ -154,8 +157,27 @@ pub(crate) fn current_version(conn: &Connection) -> Result<u32, rusqlite::Error>
     Ok(u32::try_from(v).unwrap_or(u32::MAX))
 }
 
-/// Bring the schema up to [`latest_version`], one transaction per step.
+/// Bring the schema up to [`latest_version`], one transaction per step. Foreign keys are
+/// off while the steps run (a table rebuild drops a parent table, which would otherwise
+/// cascade-delete its children) and checked before each step commits; the connection's
+/// setting is restored afterwards.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let fail = |source| StoreError::Migration {
+        version: latest_version(),
+        source,
+    };
+    let enforced: bool = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .map_err(fail)?;
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(fail)?;
+    let result = apply_steps(conn);
+    let restored = conn.pragma_update(None, "foreign_keys", enforced);
+    result?;
+    restored.map_err(fail)
+}
+
+fn apply_steps(conn: &mut Connection) -> Result<(), StoreError> {
     let supported = latest_version();
     for (index, sql) in MIGRATIONS.iter().enumerate() {
         let target = u32::try_from(index).unwrap_or(u32::MAX).saturating_add(1);
@@ -175,11 +197,29 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             continue;
         }
         tx.execute_batch(sql).map_err(fail)?;
+        let violations = foreign_key_violations(&tx).map_err(fail)?;
+        if violations > 0 {
+            return Err(StoreError::MigrationBrokeKeys {
+                version: target,
+                violations,
+            });
+        }
         tx.pragma_update(None, "user_version", target)
             .map_err(fail)?;
         tx.commit().map_err(fail)?;
     }
     Ok(())
+}
+
+/// Rows whose foreign key points nowhere (`PRAGMA foreign_key_check`).
+fn foreign_key_violations(conn: &Connection) -> Result<usize, rusqlite::Error> {
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0;
+    while rows.next()?.is_some() {
+        n += 1;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -191,7 +231,7 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         migrate(&mut c).unwrap();
         assert_eq!(current_version(&c).unwrap(), latest_version());
-        assert_eq!(latest_version(), 3);
+        assert_eq!(latest_version(), 4);
         let n: i64 = c
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='participants_aor'",
@@ -207,7 +247,7 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         migrate(&mut c).unwrap();
         migrate(&mut c).unwrap();
-        assert_eq!(current_version(&c).unwrap(), 3);
+        assert_eq!(current_version(&c).unwrap(), 4);
     }
 
     #[test]
@@ -216,7 +256,7 @@ mod tests {
         c.execute_batch(MIGRATIONS[0]).unwrap();
         c.pragma_update(None, "user_version", 1).unwrap();
         migrate(&mut c).unwrap();
-        assert_eq!(current_version(&c).unwrap(), 3);
+        assert_eq!(current_version(&c).unwrap(), 4);
     }
 
     #[test]
@@ -228,7 +268,7 @@ mod tests {
             e,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 3
+                supported: 4
             }
         ));
     }

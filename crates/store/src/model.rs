@@ -20,7 +20,7 @@ pub enum RecordingState {
     Failed,
     /// Found active at start-up: the server stopped mid-recording.
     Interrupted,
-    /// Ended without having received any audio (no files are kept).
+    /// Ended without any audio received on any stream (no files are kept).
     Empty,
 }
 
@@ -93,10 +93,19 @@ pub struct ParticipantRow {
     pub receives: Vec<String>,
 }
 
-/// One media stream (SDP `m=` line) of a recording session.
+/// One media stream of a recording session, or an offered m-line that was rejected.
+/// A stream is identified by its `index`, never by its label: labels may repeat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StreamRow {
-    /// RFC 4574 `a=label`; unique within a recording.
+    /// The server's 0-based stream index within the recording, in order of creation (a
+    /// stream added by a re-offer gets the next one). `None` for a rejected m-line, which
+    /// never became a stream: such a row is inserted, never updated.
+    pub index: Option<usize>,
+    /// Position of the stream's m-line in the SDP (several streams over time may share one
+    /// when a re-offer reuses an m-line).
+    pub mline: usize,
+    /// RFC 4574 `a=label` as offered (or the name the server generated for an unlabelled
+    /// m-line); not necessarily unique within a recording.
     pub label: String,
     /// Metadata `stream_id`, once metadata links it.
     pub stream_id: Option<String>,
@@ -131,6 +140,8 @@ pub struct StreamCounters {
     pub duplicated: u64,
     /// Packets that arrived too late to be used.
     pub late: u64,
+    /// Packets from sources other than the stream's media source, dropped.
+    pub foreign: u64,
 }
 
 /// One channel of the stereo output file.
@@ -157,6 +168,7 @@ mod tests {
             RecordingState::Complete,
             RecordingState::Failed,
             RecordingState::Interrupted,
+            RecordingState::Empty,
         ] {
             assert_eq!(s.as_str().parse::<RecordingState>().unwrap(), s);
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());

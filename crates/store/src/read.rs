@@ -194,18 +194,40 @@ fn participants(conn: &Connection, id: &str) -> Result<Vec<ParticipantView>, Sto
     Ok(out)
 }
 
+/// Stream files keyed by label; a label already taken is keyed `label#index` (labels may
+/// repeat, files must not be lost).
 fn stream_files(conn: &Connection, id: &str) -> Result<BTreeMap<String, String>, StoreError> {
     const OP: &str = "read stream files";
     let mut stmt = conn
         .prepare_cached(
-            "SELECT label, file_path FROM streams
-             WHERE recording_id = ?1 AND file_path IS NOT NULL",
+            "SELECT label, stream_index, file_path FROM streams
+             WHERE recording_id = ?1 AND file_path IS NOT NULL
+             ORDER BY stream_index IS NULL, stream_index, rowid",
         )
         .ctx(OP)?;
     let rows = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
         .ctx(OP)?;
-    rows.collect::<Result<BTreeMap<_, _>, _>>().ctx(OP)
+    let mut out = BTreeMap::new();
+    for (n, row) in rows.enumerate() {
+        let (label, index, path) = row.ctx(OP)?;
+        let mut key = label;
+        if out.contains_key(&key) {
+            key = format!("{key}#{}", index.map_or(n.to_string(), |i| i.to_string()));
+        }
+        // A real label may look like a generated key: never overwrite a file.
+        while out.contains_key(&key) {
+            key.push('#');
+        }
+        out.insert(key, path);
+    }
+    Ok(out)
 }
 
 fn streams(conn: &Connection, id: &str) -> Result<Vec<StreamView>, StoreError> {
@@ -215,13 +237,15 @@ fn streams(conn: &Connection, id: &str) -> Result<Vec<StreamView>, StoreError> {
             "SELECT label, stream_id, media, codec, payload_type, clock_rate, port, file_path,
                     channel, state, reject_reason, packets_received, packets_lost,
                     packets_duplicated, packets_late, jitter_ms, packets_cn, ssrc_changes,
-                    sample_rate
+                    sample_rate, stream_index, mline, packets_foreign
              FROM streams WHERE recording_id = ?1 ORDER BY rowid",
         )
         .ctx(OP)?;
     let rows = stmt
         .query_map([id], |r| {
             Ok(StreamView {
+                index: r.get(19)?,
+                mline: r.get(20)?,
                 label: r.get(0)?,
                 stream_id: r.get(1)?,
                 media: r.get(2)?,
@@ -237,6 +261,7 @@ fn streams(conn: &Connection, id: &str) -> Result<Vec<StreamView>, StoreError> {
                 packets_lost: r.get(12)?,
                 packets_duplicated: r.get(13)?,
                 packets_late: r.get(14)?,
+                packets_foreign: r.get(21)?,
                 jitter_ms: r.get(15)?,
                 packets_cn: r.get(16)?,
                 ssrc_changes: r.get(17)?,
@@ -292,13 +317,16 @@ fn metadata(conn: &Connection, id: &str) -> Result<Vec<MetadataView>, StoreError
 fn warnings(conn: &Connection, id: &str) -> Result<Vec<WarningView>, StoreError> {
     const OP: &str = "read warnings";
     let mut stmt = conn
-        .prepare_cached("SELECT at, text FROM warnings WHERE recording_id = ?1 ORDER BY rowid")
+        .prepare_cached(
+            "SELECT at, text, count FROM warnings WHERE recording_id = ?1 ORDER BY rowid",
+        )
         .ctx(OP)?;
     let rows = stmt
         .query_map([id], |r| {
             Ok(WarningView {
                 at: r.get(0)?,
                 text: r.get(1)?,
+                count: r.get(2)?,
             })
         })
         .ctx(OP)?;

@@ -27,7 +27,10 @@ pub(crate) fn new_rec<'a>(id: &'a str, started_at: time::OffsetDateTime) -> NewR
 }
 
 fn stream(label: &str, port: u16) -> StreamRow {
+    let index = label.parse::<usize>().unwrap_or(1) - 1;
     StreamRow {
+        index: Some(index),
+        mline: index,
         label: label.into(),
         stream_id: None,
         media: "audio".into(),
@@ -62,7 +65,7 @@ fn open_configures_and_migrations_are_idempotent() {
             .unwrap();
         cat.schema_version().unwrap()
     };
-    assert_eq!(v1, 3);
+    assert_eq!(v1, 4);
     let cat = Catalogue::open(&path).unwrap();
     assert_eq!(cat.schema_version().unwrap(), v1);
     // Data survives the reopen and the second migration pass.
@@ -111,6 +114,8 @@ fn full_life_cycle_json() {
     cat.upsert_stream(id, &stream("1", 20000)).unwrap();
     cat.upsert_stream(id, &stream("2", 20002)).unwrap();
     let video = StreamRow {
+        index: None,
+        mline: 2,
         label: "3".into(),
         media: "video".into(),
         accepted: false,
@@ -121,12 +126,13 @@ fn full_life_cycle_json() {
     // Metadata later links stream ids; SDP data is refreshed, counters kept.
     cat.set_stream_counters(
         id,
-        "1",
+        0,
         &StreamCounters {
             received: 1500,
             lost: 3,
             duplicated: 1,
             late: 2,
+            foreign: 7,
         },
     )
     .unwrap();
@@ -214,16 +220,20 @@ fn full_life_cycle_json() {
     assert_eq!(
         streams[0],
         json!({
+            "index": 0, "mline": 0,
             "label": "1", "stream_id": "s-1", "media": "audio", "codec": "PCMU",
             "payload_type": 0, "clock_rate": 8000, "port": 20000,
             "file": "/var/rec/r1/1.wav", "channel": 0, "state": "accepted",
             "reject_reason": null, "packets_received": 1500, "packets_lost": 3,
-            "packets_duplicated": 1, "packets_late": 2, "jitter_ms": null,
+            "packets_duplicated": 1, "packets_late": 2, "packets_foreign": 7,
+            "jitter_ms": null,
             "packets_cn": 0, "ssrc_changes": 0, "sample_rate": null
         })
     );
     assert_eq!(streams[1]["packets_received"], 0);
     assert_eq!(streams[2]["label"], "3");
+    assert_eq!(streams[2]["index"], Value::Null);
+    assert_eq!(streams[2]["mline"], 2);
     assert_eq!(streams[2]["state"], "rejected");
     assert_eq!(streams[2]["reject_reason"], "media type not recorded");
     assert_eq!(streams[2]["file"], Value::Null);
@@ -246,7 +256,7 @@ fn full_life_cycle_json() {
 
     assert_eq!(
         detail["warnings"],
-        json!([{"at": "2026-11-26T05:39:45.000Z", "text": "no RTP on label 2 for 5 s"}])
+        json!([{"at": "2026-11-26T05:39:45.000Z", "text": "no RTP on label 2 for 5 s", "count": 1}])
     );
     assert!(cat.active_recording_ids().unwrap().is_empty());
 }
@@ -340,7 +350,7 @@ fn unknown_id_reads_none_and_writes_fail() {
         cat.upsert_stream("nope", &stream("1", 1)).unwrap_err()
     ));
     assert!(unknown(
-        cat.set_stream_counters("nope", "1", &StreamCounters::default())
+        cat.set_stream_counters("nope", 0, &StreamCounters::default())
             .unwrap_err()
     ));
     assert!(unknown(
@@ -391,4 +401,26 @@ fn oversized_duration_is_rejected() {
         "{e:?}"
     );
     assert_eq!(cat.active_recording_ids().unwrap(), ["r"]);
+}
+
+#[test]
+fn empty_state_is_stored_read_and_searchable() {
+    let (_d, cat) = open_temp();
+    let t = datetime!(2026-01-01 00:00 UTC);
+    cat.insert_recording(&new_rec("silent", t)).unwrap();
+    cat.insert_recording(&new_rec("heard", t)).unwrap();
+    cat.finish_recording("silent", RecordingState::Empty, t, 1000, "BYE")
+        .unwrap();
+    cat.finish_recording("heard", RecordingState::Complete, t, 1000, "BYE")
+        .unwrap();
+    let d = cat.get("silent").unwrap().unwrap();
+    assert_eq!(d.summary.state, RecordingState::Empty);
+    assert_eq!(serde_json::to_value(&d).unwrap()["state"], "empty");
+    let q = SearchQuery {
+        state: Some("empty".parse().unwrap()),
+        ..SearchQuery::default()
+    };
+    let found: Vec<String> = cat.search(&q).unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(found, ["silent"]);
+    assert!(cat.active_recording_ids().unwrap().is_empty());
 }

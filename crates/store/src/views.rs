@@ -58,7 +58,9 @@ pub struct FilesView {
     pub dir: String,
     /// Stereo mix path, if produced.
     pub stereo: Option<String>,
-    /// Per-stream file path keyed by stream label (streams with a file only).
+    /// Per-stream file path keyed by stream label (streams with a file only). Labels may
+    /// repeat: the first stream (by index) with a label is keyed by the label alone, later
+    /// ones by `label#index`, so every file is listed.
     pub streams: BTreeMap<String, String>,
 }
 
@@ -68,7 +70,7 @@ pub struct RecordingDetail {
     /// The listing fields.
     #[serde(flatten)]
     pub summary: RecordingSummary,
-    /// All streams, accepted or not, by label.
+    /// All streams, accepted or not, in order of creation.
     pub streams: Vec<StreamView>,
     /// Metadata documents in arrival order.
     pub metadata: Vec<MetadataView>,
@@ -95,7 +97,11 @@ pub struct RecordingDetail {
 /// A stream in JSON output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StreamView {
-    /// SDP `a=label`.
+    /// The server's stream index within the recording; `None` for a rejected m-line.
+    pub index: Option<usize>,
+    /// Position of the stream's m-line in the SDP; `None` for rows stored before schema v4.
+    pub mline: Option<usize>,
+    /// SDP `a=label` (or the generated name of an unlabelled m-line); may repeat.
     pub label: String,
     /// Metadata stream id.
     pub stream_id: Option<String>,
@@ -125,6 +131,8 @@ pub struct StreamView {
     pub packets_duplicated: u64,
     /// Late packets.
     pub packets_late: u64,
+    /// Packets from sources other than the stream's media source, dropped.
+    pub packets_foreign: u64,
     /// RFC 3550 §6.4.1 interarrival jitter in milliseconds, if measured.
     pub jitter_ms: Option<f64>,
     /// RFC 3389 comfort-noise packets.
@@ -155,10 +163,12 @@ pub struct MetadataView {
 /// A warning in JSON output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WarningView {
-    /// When it was raised.
+    /// When it was first raised.
     pub at: String,
     /// What happened.
     pub text: String,
+    /// How many times it happened (identical texts share one warning; `at` is the first).
+    pub count: u64,
 }
 
 /// A call timeline event in JSON output.

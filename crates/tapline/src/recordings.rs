@@ -148,16 +148,22 @@ fn print_detail(v: &serde_json::Value) {
     }
     for st in v["streams"].as_array().into_iter().flatten() {
         println!(
-            "stream {} {} codec={} received={} lost={} file={}",
+            "stream #{} m-line {} label {} {} codec={} received={} lost={} foreign={} file={}",
+            s(&st["index"]),
+            s(&st["mline"]),
             s(&st["label"]),
             s(&st["state"]),
             s(&st["codec"]),
             s(&st["packets_received"]),
             s(&st["packets_lost"]),
+            s(&st["packets_foreign"]),
             s(&st["file"])
         );
     }
     for w in v["warnings"].as_array().into_iter().flatten() {
-        println!("warning {}", s(&w["text"]));
+        match w["count"].as_u64() {
+            Some(n) if n > 1 => println!("warning {} (x{n})", s(&w["text"])),
+            _ => println!("warning {}", s(&w["text"])),
+        }
     }
 }

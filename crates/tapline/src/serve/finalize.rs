@@ -130,16 +130,20 @@ impl Core {
                 }
             }
             let errors = close.errors.clone();
-            let labels: Vec<String> = streams.iter().map(|s| s.label.clone()).collect();
+            let labels: Vec<(usize, String)> = streams
+                .iter()
+                .map(|s| (s.key.stream, s.label.clone()))
+                .collect();
             let done = store.call(move |c| {
                 // One transaction for the recording's final rows.
                 let batch = c.batch(|c| {
-                    for (label, r) in labels.iter().zip(&reports) {
+                    for ((index, label), r) in labels.iter().zip(&reports) {
                         let counters = StreamCounters {
                             received: r.stats.received,
                             lost: r.stats.lost,
                             duplicated: r.stats.duplicates,
                             late: r.stats.late,
+                            foreign: r.source.foreign,
                         };
                         let extras = StreamExtras {
                             jitter_ms: Some(
@@ -150,8 +154,8 @@ impl Core {
                             sample_rate: Some(r.sample_rate),
                         };
                         let result = c
-                            .set_stream_counters(&recording_id, label, &counters)
-                            .and_then(|()| c.set_stream_extras(&recording_id, label, &extras));
+                            .set_stream_counters(&recording_id, *index, &counters)
+                            .and_then(|()| c.set_stream_extras(&recording_id, *index, &extras));
                         if let Err(e) = result {
                             tracing::error!(error = %e, "catalogue: stream counters");
                         }

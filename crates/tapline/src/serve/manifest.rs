@@ -55,6 +55,8 @@ pub(crate) fn build(
                 .map(|d| json!({ "digit": d.digit.to_string(), "event": d.event, "position_ms": ms(d.start, r.rtp_clock), "duration_ms": d.duration_ms, "volume": d.volume, "end_seen": d.end_seen }))
                 .collect();
             json!({
+                "index": st.key.stream,
+                "mline": st.mline,
                 "label": st.label,
                 "codec": st.plan.encoding,
                 "sample_rate": r.sample_rate,

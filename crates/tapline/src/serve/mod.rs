@@ -26,6 +26,7 @@ mod snapshot;
 mod source_warnings;
 mod stats;
 mod store_thread;
+mod stream_labels;
 mod timers;
 mod transport;
 mod writer;

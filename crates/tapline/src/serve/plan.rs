@@ -13,6 +13,7 @@ use super::media_engine::StreamKey;
 use super::media_plan::{MediaPlan, media_plan};
 use super::metadata_update::participant_row;
 use super::session::SessionStream;
+use super::stream_labels::{generated_label, label_warnings};
 
 /// The communication-session side of the metadata, as catalogue rows.
 #[derive(Default)]
@@ -114,8 +115,9 @@ pub(crate) fn make_plan(
     ports: &[u16],
     resolution: Option<&Resolution>,
     dir: &Path,
-    warnings: Vec<String>,
+    mut warnings: Vec<String>,
 ) -> Plan {
+    warnings.extend(label_warnings(offer));
     let mut streams = Vec::new();
     let mut rows = Vec::new();
     let mut media = Vec::new();
@@ -132,7 +134,7 @@ pub(crate) fn make_plan(
                 telephone_event,
                 ..
             } => {
-                let label = label.clone().unwrap_or_else(|| format!("m{i}"));
+                let label = label.clone().unwrap_or_else(|| generated_label(i));
                 let stem = file_stem(&label, i, &stems);
                 stems.push(stem.clone());
                 let file = dir.join(format!("{stem}.wav"));
@@ -146,6 +148,8 @@ pub(crate) fn make_plan(
                 );
                 media.push(plan.clone());
                 rows.push(StreamRow {
+                    index: Some(streams.len()),
+                    mline: i,
                     label: label.clone(),
                     stream_id: None,
                     media: media_kind,
@@ -174,8 +178,10 @@ pub(crate) fn make_plan(
                 });
             }
             StreamDecision::Reject { label, reason, .. } => {
-                let label = label.clone().unwrap_or_else(|| format!("m{i}"));
+                let label = label.clone().unwrap_or_else(|| generated_label(i));
                 rows.push(StreamRow {
+                    index: None,
+                    mline: i,
                     label,
                     stream_id: None,
                     media: media_kind,
@@ -244,9 +250,12 @@ pub(crate) fn make_plan(
         }
         _ => {}
     }
-    for entry in &channel_map {
-        if let Some(row) = rows.iter_mut().find(|r| r.label == entry.label) {
-            row.channel = Some(entry.channel);
+    // By stream index: labels may repeat.
+    if let Some((_, feeding)) = &stereo {
+        for (entry, stream) in channel_map.iter().zip(feeding) {
+            if let Some(row) = rows.iter_mut().find(|r| r.index == Some(*stream)) {
+                row.channel = Some(entry.channel);
+            }
         }
     }
     Plan {

@@ -185,8 +185,10 @@ mod tests {
         f.write_all(&extra).unwrap();
     }
 
-    fn stream(label: &str, file: &Path) -> StreamRow {
+    fn stream(index: usize, label: &str, file: &Path) -> StreamRow {
         StreamRow {
+            index: Some(index),
+            mline: index,
             label: label.into(),
             stream_id: None,
             media: "audio".into(),
@@ -216,8 +218,8 @@ mod tests {
         })
         .unwrap();
         let (a, b) = (dir.path().join("1.wav"), dir.path().join("2.wav"));
-        cat.upsert_stream("r1", &stream("1", &a)).unwrap();
-        cat.upsert_stream("r1", &stream("2", &b)).unwrap();
+        cat.upsert_stream("r1", &stream(0, "1", &a)).unwrap();
+        cat.upsert_stream("r1", &stream(1, "2", &b)).unwrap();
         cat.set_last_audio("r1", started, Some(250)).unwrap();
         // Stream 1 complete but with a stale header; stream 2 still named .part.
         crashed_wav(&a, 8000, 16_000, 8000);
@@ -269,8 +271,8 @@ mod tests {
         })
         .unwrap();
         let (a, b) = (dir.path().join("1.wav"), dir.path().join("2.wav"));
-        cat.upsert_stream("r2", &stream("1", &a)).unwrap();
-        cat.upsert_stream("r2", &stream("2", &b)).unwrap();
+        cat.upsert_stream("r2", &stream(0, "1", &a)).unwrap();
+        cat.upsert_stream("r2", &stream(1, "2", &b)).unwrap();
         std::fs::write(&a, b"RIFF").unwrap();
         assert_eq!(recover_interrupted(&cat).unwrap(), 1);
         let d = cat.get("r2").unwrap().unwrap();

@@ -17,6 +17,7 @@ use super::media_plan::{media_plan, supported};
 use super::plan::file_name;
 use super::ports::bind_address;
 use super::session::SessionStream;
+use super::stream_labels::generated_label;
 use super::writer::WriterMsg;
 
 /// Why a re-offer was refused; the session in force stays (RFC 3261 14.2).
@@ -193,7 +194,7 @@ impl Core {
                         continue;
                     };
                     let stream = s.streams.len();
-                    let label = label.clone().unwrap_or_else(|| format!("m{index}"));
+                    let label = label.clone().unwrap_or_else(|| generated_label(*index));
                     let taken: Vec<String> = s
                         .streams
                         .iter()
@@ -316,15 +317,16 @@ impl Core {
             let rec = recording_id.clone();
             tokio::spawn(async move {
                 let report = media.remove(st.key).await.unwrap_or_default();
-                let label = st.label.clone();
+                let index = st.key.stream;
                 store.run(move |c| {
                     let counters = StreamCounters {
                         received: report.stats.received,
                         lost: report.stats.lost,
                         duplicated: report.stats.duplicates,
                         late: report.stats.late,
+                        foreign: report.source.foreign,
                     };
-                    if let Err(e) = c.set_stream_counters(&rec, &label, &counters) {
+                    if let Err(e) = c.set_stream_counters(&rec, index, &counters) {
                         tracing::error!(error = %e, "catalogue: stream counters");
                     }
                 });
@@ -414,6 +416,8 @@ fn stream_row(
         StreamDecision::Reject { .. } => (None, None, None),
     };
     StreamRow {
+        index: Some(st.key.stream),
+        mline: index,
         label: st.label.clone(),
         stream_id: None,
         media: offer

@@ -3,4 +3,5 @@
 mod media_timeout;
 mod ports;
 mod rtp_source;
+mod streams;
 mod util;
