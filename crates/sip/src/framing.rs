@@ -171,7 +171,9 @@ impl StreamFramer {
                 }
                 self.frame = None;
                 self.scanned = 0;
-                Ok(self.buf.drain(..end).collect())
+                let msg = self.buf.drain(..end).collect();
+                self.release_spare_capacity();
+                Ok(msg)
             }
             Err(e) => Err(e),
         };
@@ -185,6 +187,13 @@ impl StreamFramer {
 }
 
 impl StreamFramer {
+    /// A connection that once carried a large message does not keep its buffer for life.
+    fn release_spare_capacity(&mut self) {
+        if self.buf.capacity() > MAX_HEADER_BYTES && self.buf.len() < MAX_HEADER_BYTES {
+            self.buf.shrink_to(MAX_HEADER_BYTES);
+        }
+    }
+
     /// Keep the header part of a message refused for its size; the rest is dropped.
     fn keep_rejected_head(&mut self, e: &FramingError) {
         let keep = match e {

@@ -38,6 +38,20 @@ pub(crate) struct Config {
     pub(crate) outputs: Vec<String>,
     /// RTP receive threads [default: available parallelism, at most 4].
     pub(crate) media_threads: Option<usize>,
+    /// A TCP connection on which no complete SIP message arrived for this many seconds, and
+    /// which carries no recording session, is closed. RFC 5626 keep-alives (CRLFCRLF) are
+    /// answered but do not count as traffic.
+    pub(crate) tcp_idle_secs: u64,
+    /// A SIP message whose first bytes arrived on TCP must be complete within this many
+    /// seconds, or the connection is closed (slow senders holding buffers).
+    pub(crate) tcp_message_timeout_secs: u64,
+    /// TCP connections open at once; more are closed as soon as accepted.
+    pub(crate) tcp_max_connections: usize,
+    /// TCP connections open at once from one source IP address.
+    pub(crate) tcp_max_per_source: usize,
+    /// Bytes that may wait to be sent on one TCP connection (responses, keep-alive pongs);
+    /// beyond it the peer is taken not to read and the connection is closed.
+    pub(crate) tcp_max_send_buffer_bytes: usize,
 }
 
 /// An inclusive port range written `LOW-HIGH`.
@@ -65,6 +79,11 @@ impl Default for Config {
             codecs: Vec::new(),
             outputs: vec!["stereo".to_owned(), "streams".to_owned()],
             media_threads: None,
+            tcp_idle_secs: 120,
+            tcp_message_timeout_secs: 30,
+            tcp_max_connections: 1024,
+            tcp_max_per_source: 256,
+            tcp_max_send_buffer_bytes: 256 * 1024,
         }
     }
 }

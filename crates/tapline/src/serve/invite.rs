@@ -426,6 +426,8 @@ impl Core {
             let _ = msgs.send(CoreMsg::Prepared { num, result });
         });
 
+        // hostile-tcp: the recording holds its TCP connection open (released on Finalized).
+        self.transports.hold(peer);
         self.sessions.insert(
             num,
             Session {
