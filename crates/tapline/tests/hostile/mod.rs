@@ -1,1 +1,3 @@
 //! One file per kind of hostile input (see `hostile_e2e.rs`).
+
+mod tcp;
