@@ -158,7 +158,26 @@ impl Config {
         if let Some(v) = &over.log_format {
             config.log_format = v.clone();
         }
+        config.check_tcp_limits()?;
         Ok(config)
+    }
+
+    /// A zero TCP limit would close or refuse every connection: refuse it at start.
+    fn check_tcp_limits(&self) -> anyhow::Result<()> {
+        let limits = [
+            ("tcp_idle_secs", self.tcp_idle_secs as usize),
+            (
+                "tcp_message_timeout_secs",
+                self.tcp_message_timeout_secs as usize,
+            ),
+            ("tcp_max_connections", self.tcp_max_connections),
+            ("tcp_max_per_source", self.tcp_max_per_source),
+            ("tcp_max_send_buffer_bytes", self.tcp_max_send_buffer_bytes),
+        ];
+        match limits.iter().find(|(_, v)| *v == 0) {
+            Some((key, _)) => bail!("{key} must be at least 1"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -204,6 +223,22 @@ mod tests {
             }
         );
         assert_eq!(c.data_dir, PathBuf::from("/tmp/y"));
+    }
+
+    #[test]
+    fn tcp_limits_default_and_read_from_the_file() {
+        let c = Config::default();
+        assert_eq!((c.tcp_idle_secs, c.tcp_message_timeout_secs), (120, 30));
+        assert_eq!((c.tcp_max_connections, c.tcp_max_per_source), (1024, 256));
+        assert_eq!(c.tcp_max_send_buffer_bytes, 256 * 1024);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "tcp_idle_secs = 2\ntcp_max_per_source = 3\n").unwrap();
+        let c = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!((c.tcp_idle_secs, c.tcp_max_per_source), (2, 3));
+        std::fs::write(&path, "tcp_max_connections = 0\n").unwrap();
+        let e = Config::load(Some(&path), &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("tcp_max_connections"), "{e}");
     }
 
     #[test]
