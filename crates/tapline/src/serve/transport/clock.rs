@@ -30,8 +30,14 @@ impl ConnClock {
         }
     }
 
-    /// A complete message arrived, or the connection's recordings changed: the idle time
-    /// starts again. (RFC 5626 keep-alives do not count.)
+    /// A complete message arrived: the idle time starts again, and the next message's time
+    /// starts with its own first bytes. (RFC 5626 keep-alives do not count.)
+    pub(crate) fn message(&mut self, now: Instant) {
+        self.last_activity = now;
+        self.partial_since = None;
+    }
+
+    /// The connection's recordings changed: the idle time starts again.
     pub(crate) fn activity(&mut self, now: Instant) {
         self.last_activity = now;
     }
@@ -85,6 +91,20 @@ mod tests {
         assert_eq!(c.deadline(false), Some((t0 + S * 11, Expiry::SlowMessage)));
         c.partial(false, t0 + S * 4);
         assert_eq!(c.deadline(true), None);
+    }
+
+    /// Back-to-back messages whose reads always end mid-message: each message has its own
+    /// time, so a busy connection is never taken for a slow one.
+    #[test]
+    fn each_message_starts_its_own_time() {
+        let t0 = Instant::now();
+        let mut c = ConnClock::new(S * 60, S * 10, t0);
+        for k in 0..100 {
+            let now = t0 + S * k;
+            c.message(now);
+            c.partial(true, now);
+            assert_eq!(c.deadline(true), Some((now + S * 10, Expiry::SlowMessage)));
+        }
     }
 
     #[test]

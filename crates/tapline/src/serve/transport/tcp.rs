@@ -37,6 +37,7 @@ pub(super) async fn accept_loop(
         limits.max_per_source,
     )));
     let mut throttle = LogThrottle::new(REFUSAL_LOG_EVERY);
+    let mut failures = LogThrottle::new(REFUSAL_LOG_EVERY);
     let mut next_conn: u64 = 1;
     loop {
         match listener.accept().await {
@@ -59,7 +60,10 @@ pub(super) async fn accept_loop(
                 }
             },
             Err(e) => {
-                tracing::warn!(error = %e, "TCP accept failed");
+                // Out of file descriptors, typically: retried every 50 ms, logged less often.
+                if let Some(more) = failures.hit(Instant::now()) {
+                    tracing::warn!(error = %e, failed_since_last_line = more, "TCP accept failed");
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
@@ -171,7 +175,7 @@ impl ConnCtx {
         while let Some(framed) = framer.next_message() {
             match framed {
                 Ok(bytes) => {
-                    clock.activity(Instant::now());
+                    clock.message(Instant::now());
                     let msg = Inbound::Message { peer, local, bytes };
                     if self.inbound.send(msg).await.is_err() {
                         return Some(End::CoreGone);
