@@ -37,6 +37,9 @@ pub struct StreamFramer {
     scanned: usize,
     /// Once the headers are complete: where the body starts and how long it is.
     frame: Option<(usize, usize)>,
+    /// After a too-large rejection: the header bytes received (at most
+    /// [`MAX_HEADER_BYTES`]), so the caller can still answer 513.
+    rejected_head: Vec<u8>,
 }
 
 /// Find the end of the header section, looking at lines that start at or after `from`:
@@ -99,6 +102,19 @@ impl StreamFramer {
         self.buf.len()
     }
 
+    /// True while part of a message has arrived but not all of it (bytes other than
+    /// keep-alive CRLFs are waiting).
+    pub fn in_progress(&self) -> bool {
+        !self.failed && !self.buf.is_empty()
+    }
+
+    /// After [`FramingError::HeadersTooLarge`] or [`FramingError::BodyTooLarge`]: the header
+    /// bytes received (the first [`MAX_HEADER_BYTES`] at most), for a 513 answer (see
+    /// [`crate::too_large_response`]). Empty otherwise, and after the first call.
+    pub fn take_rejected_head(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.rejected_head)
+    }
+
     /// The next complete message, `None` if more bytes are needed. After an error the
     /// stream is unusable and every later call returns `None`.
     pub fn next_message(&mut self) -> Option<Result<Vec<u8>, FramingError>> {
@@ -155,15 +171,42 @@ impl StreamFramer {
                 }
                 self.frame = None;
                 self.scanned = 0;
-                Ok(self.buf.drain(..end).collect())
+                let msg = self.buf.drain(..end).collect();
+                self.release_spare_capacity();
+                Ok(msg)
             }
             Err(e) => Err(e),
         };
-        if result.is_err() {
+        if let Err(e) = &result {
             self.failed = true;
-            self.buf.clear();
+            self.keep_rejected_head(e);
+            self.buf = Vec::new();
         }
         Some(result)
+    }
+}
+
+impl StreamFramer {
+    /// A connection that once carried a large message does not keep its buffer for life.
+    fn release_spare_capacity(&mut self) {
+        if self.buf.capacity() > MAX_HEADER_BYTES && self.buf.len() < MAX_HEADER_BYTES {
+            self.buf.shrink_to(MAX_HEADER_BYTES);
+        }
+    }
+
+    /// Keep the header part of a message refused for its size; the rest is dropped.
+    fn keep_rejected_head(&mut self, e: &FramingError) {
+        let keep = match e {
+            FramingError::HeadersTooLarge => MAX_HEADER_BYTES,
+            FramingError::BodyTooLarge(_) => self.frame_head_len().unwrap_or(MAX_HEADER_BYTES),
+            _ => return,
+        };
+        self.buf.truncate(keep);
+        self.rejected_head = std::mem::take(&mut self.buf);
+    }
+
+    fn frame_head_len(&self) -> Option<usize> {
+        header_end(&self.buf, 0).map(|(head_len, _)| head_len)
     }
 }
 
@@ -236,6 +279,48 @@ mod tests {
         let mut f = StreamFramer::new();
         f.push(&vec![b'a'; MAX_HEADER_BYTES + 5]);
         assert_eq!(f.next_message(), Some(Err(FramingError::HeadersTooLarge)));
+    }
+
+    #[test]
+    fn too_large_keeps_the_head_for_a_513() {
+        let head = b"BYE sip:a@b SIP/2.0\r\nContent-Length: 2000000\r\n";
+        let mut f = StreamFramer::new();
+        f.push(head);
+        f.push(b"\r\nbody bytes");
+        assert_eq!(
+            f.next_message(),
+            Some(Err(FramingError::BodyTooLarge(2_000_000)))
+        );
+        assert_eq!(f.next_message(), None);
+        assert_eq!(f.take_rejected_head(), head.to_vec());
+        assert!(f.take_rejected_head().is_empty());
+        assert!(!f.in_progress());
+
+        let mut f = StreamFramer::new();
+        f.push(&vec![b'a'; MAX_HEADER_BYTES + 100]);
+        assert_eq!(f.next_message(), Some(Err(FramingError::HeadersTooLarge)));
+        assert_eq!(f.take_rejected_head().len(), MAX_HEADER_BYTES);
+        assert_eq!(f.buffered(), 0);
+
+        let mut f = StreamFramer::new();
+        f.push(b"BYE sip:a@b SIP/2.0\r\nCall-ID: x\r\n\r\n");
+        assert!(matches!(f.next_message(), Some(Err(_))));
+        assert!(f.take_rejected_head().is_empty());
+    }
+
+    #[test]
+    fn in_progress_only_with_a_partial_message() {
+        let mut f = StreamFramer::new();
+        assert!(!f.in_progress());
+        f.push(b"\r\n\r\n");
+        assert_eq!(f.next_message(), None);
+        assert!(!f.in_progress());
+        f.push(&MSG[..10]);
+        assert_eq!(f.next_message(), None);
+        assert!(f.in_progress());
+        f.push(&MSG[10..]);
+        assert!(matches!(f.next_message(), Some(Ok(_))));
+        assert!(!f.in_progress());
     }
 
     /// Framing does not depend on how the bytes were split (found by the tcp_framer fuzz

@@ -5,7 +5,8 @@
 //!
 //! * [`Message::parse`] / [`Message::parse_lenient`] and [`Message::to_bytes`]: wire format.
 //! * [`Via`], [`NameAddr`], [`CSeq`], [`SipUri`]: typed header values.
-//! * [`StreamFramer`]: cuts a TCP byte stream into messages (RFC 3261 18.3, RFC 5626 pings).
+//! * [`StreamFramer`]: cuts a TCP byte stream into messages (RFC 3261 18.3, RFC 5626 pings);
+//!   [`too_large_response`] answers what it refused for its size with 513.
 //! * [`Endpoint`]: transactions (RFC 3261 17, RFC 6026). Loop: `handle_input` /
 //!   `handle_timeout` in, then drain `poll_output`, then sleep until `poll_timeout`.
 //! * [`Dialog`]: dialog state and in-dialog request building (RFC 3261 12).
@@ -21,6 +22,7 @@ mod params;
 mod parse;
 mod peer;
 mod response;
+mod too_large;
 mod transaction;
 mod uri;
 mod via;
@@ -35,6 +37,7 @@ pub use name_addr::NameAddr;
 pub use params::{HeaderError, Param};
 pub use parse::ParseError;
 pub use peer::{Peer, Transport};
+pub use too_large::too_large_response;
 pub use transaction::{
     ClientTxId, Endpoint, EndpointConfig, EndpointError, Event, Output, ServerTxId,
 };

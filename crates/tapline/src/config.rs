@@ -46,6 +46,20 @@ pub(crate) struct Config {
     pub(crate) media_timeout_secs: u64,
     /// The same for a recording on hold (a paused stream, or a stream nobody sends).
     pub(crate) hold_timeout_secs: u64,
+    /// A TCP connection on which no complete SIP message arrived for this many seconds, and
+    /// which carries no recording session, is closed. RFC 5626 keep-alives (CRLFCRLF) are
+    /// answered but do not count as traffic.
+    pub(crate) tcp_idle_secs: u64,
+    /// A SIP message whose first bytes arrived on TCP must be complete within this many
+    /// seconds, or the connection is closed (slow senders holding buffers).
+    pub(crate) tcp_message_timeout_secs: u64,
+    /// TCP connections open at once; more are closed as soon as accepted.
+    pub(crate) tcp_max_connections: usize,
+    /// TCP connections open at once from one source IP address.
+    pub(crate) tcp_max_per_source: usize,
+    /// Bytes that may wait to be sent on one TCP connection (responses, keep-alive pongs);
+    /// beyond it the peer is taken not to read and the connection is closed.
+    pub(crate) tcp_max_send_buffer_bytes: usize,
 }
 
 /// An inclusive port range written `LOW-HIGH`.
@@ -76,6 +90,11 @@ impl Default for Config {
             rtp_source: crate::serve::SourcePolicy::default(),
             media_timeout_secs: 60,
             hold_timeout_secs: 3600,
+            tcp_idle_secs: 120,
+            tcp_message_timeout_secs: 30,
+            tcp_max_connections: 1024,
+            tcp_max_per_source: 256,
+            tcp_max_send_buffer_bytes: 256 * 1024,
         }
     }
 }
@@ -150,7 +169,26 @@ impl Config {
         if let Some(v) = &over.log_format {
             config.log_format = v.clone();
         }
+        config.check_tcp_limits()?;
         Ok(config)
+    }
+
+    /// A zero TCP limit would close or refuse every connection: refuse it at start.
+    fn check_tcp_limits(&self) -> anyhow::Result<()> {
+        let limits = [
+            ("tcp_idle_secs", self.tcp_idle_secs as usize),
+            (
+                "tcp_message_timeout_secs",
+                self.tcp_message_timeout_secs as usize,
+            ),
+            ("tcp_max_connections", self.tcp_max_connections),
+            ("tcp_max_per_source", self.tcp_max_per_source),
+            ("tcp_max_send_buffer_bytes", self.tcp_max_send_buffer_bytes),
+        ];
+        match limits.iter().find(|(_, v)| *v == 0) {
+            Some((key, _)) => bail!("{key} must be at least 1"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -196,6 +234,22 @@ mod tests {
             }
         );
         assert_eq!(c.data_dir, PathBuf::from("/tmp/y"));
+    }
+
+    #[test]
+    fn tcp_limits_default_and_read_from_the_file() {
+        let c = Config::default();
+        assert_eq!((c.tcp_idle_secs, c.tcp_message_timeout_secs), (120, 30));
+        assert_eq!((c.tcp_max_connections, c.tcp_max_per_source), (1024, 256));
+        assert_eq!(c.tcp_max_send_buffer_bytes, 256 * 1024);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "tcp_idle_secs = 2\ntcp_max_per_source = 3\n").unwrap();
+        let c = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!((c.tcp_idle_secs, c.tcp_max_per_source), (2, 3));
+        std::fs::write(&path, "tcp_max_connections = 0\n").unwrap();
+        let e = Config::load(Some(&path), &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("tcp_max_connections"), "{e}");
     }
 
     #[test]

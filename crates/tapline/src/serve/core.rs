@@ -176,6 +176,8 @@ impl Core {
             CoreMsg::Prepared { num, result } => self.on_prepared(num, result),
             CoreMsg::Finalized { num } => {
                 if let Some(s) = self.sessions.remove(&num) {
+                    // The recording no longer holds its TCP connection open.
+                    self.transports.release(s.peer);
                     self.by_dialog.remove(s.dialog.id());
                     self.by_tx.remove(&s.invite_tx);
                     for tx in &s.client_txs {

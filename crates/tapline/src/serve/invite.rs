@@ -429,6 +429,8 @@ impl Core {
             let _ = msgs.send(CoreMsg::Prepared { num, result });
         });
 
+        // The recording holds its TCP connection open (released on Finalized).
+        self.transports.hold(peer);
         self.sessions.insert(
             num,
             Session {

@@ -90,7 +90,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _stats = stats::start(&config.data_dir, media.stats(), ports.clone());
 
     let (in_tx, in_rx) = mpsc::channel(4096);
-    let (transports, bound) = transport::start(config.sip_listen, in_tx)
+    let tcp_limits = transport::TcpLimits::from_config(&config);
+    let (transports, bound) = transport::start(config.sip_listen, tcp_limits, in_tx)
         .await
         .with_context(|| format!("binding SIP on {}", config.sip_listen))?;
     tracing::info!(

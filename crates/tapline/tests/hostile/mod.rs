@@ -4,4 +4,5 @@ mod media_timeout;
 mod ports;
 mod rtp_source;
 mod streams;
+mod tcp;
 mod util;

@@ -1,15 +1,26 @@
 //! SIP transports: one UDP socket and a TCP listener on the same address. They only move
 //! bytes: datagrams and framed TCP messages go to the SIP core on one channel, and the core's
 //! outgoing bytes come back through `Transports::send`.
+//!
+//! TCP connections are bounded (see `limits`): in number, in time without a message unless
+//! a recording holds them (`Transports::hold`), in time for an unfinished message, and in
+//! bytes waiting to be sent.
+
+mod clock;
+mod limits;
+mod outbox;
+mod tcp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tapline_sip::{Peer, StreamFramer, Transport};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::mpsc;
+use tapline_sip::{Peer, Transport};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{mpsc, watch};
+
+pub(crate) use limits::TcpLimits;
+use outbox::Outbox;
 
 /// Largest SIP datagram we accept (an INVITE may be up to 64 KB).
 const MAX_DATAGRAM: usize = 65_535;
@@ -22,28 +33,56 @@ pub(crate) enum Inbound {
         local: SocketAddr,
         bytes: Vec<u8>,
     },
-    /// A TCP connection opened; responses for `conn` go to `tx`.
-    Connected {
-        conn: u64,
-        tx: mpsc::UnboundedSender<Vec<u8>>,
-    },
+    /// A TCP connection opened; what is sent on `conn` goes through `tx`.
+    Connected { conn: u64, tx: ConnHandle },
     /// A TCP connection closed.
     Closed { conn: u64 },
+}
+
+/// The core's side of one TCP connection.
+pub(crate) struct ConnHandle {
+    /// Bounded outgoing queue.
+    outbox: Arc<Outbox>,
+    /// Recordings carried by the connection: while above 0 it is not closed for idleness.
+    holds: watch::Sender<usize>,
 }
 
 /// The sending half, owned by the core.
 pub(crate) struct Transports {
     udp: Arc<UdpSocket>,
-    tcp: HashMap<u64, mpsc::UnboundedSender<Vec<u8>>>,
+    tcp: HashMap<u64, ConnHandle>,
 }
 
 impl Transports {
-    pub(crate) fn connected(&mut self, conn: u64, tx: mpsc::UnboundedSender<Vec<u8>>) {
+    pub(crate) fn connected(&mut self, conn: u64, tx: ConnHandle) {
         self.tcp.insert(conn, tx);
     }
 
     pub(crate) fn closed(&mut self, conn: u64) {
         self.tcp.remove(&conn);
+    }
+
+    /// A recording session now lives on `peer`'s connection: keep it open however long no
+    /// SIP arrives on it (no-op for UDP or a connection already gone).
+    pub(crate) fn hold(&mut self, peer: Peer) {
+        if let Some(h) = self.tcp_of(peer) {
+            h.holds.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// The recording session held by [`Transports::hold`] ended; the idle timeout starts
+    /// again once no recording is left on the connection.
+    pub(crate) fn release(&mut self, peer: Peer) {
+        if let Some(h) = self.tcp_of(peer) {
+            h.holds.send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
+
+    fn tcp_of(&self, peer: Peer) -> Option<&ConnHandle> {
+        match peer.transport {
+            Transport::Tcp => self.tcp.get(&peer.conn),
+            Transport::Udp => None,
+        }
     }
 
     /// Send without waiting; a full socket buffer drops the datagram (SIP retransmits).
@@ -55,8 +94,11 @@ impl Transports {
                 }
             }
             Transport::Tcp => match self.tcp.get(&to.conn) {
-                Some(tx) => {
-                    let _ = tx.send(bytes);
+                Some(h) => {
+                    // On overflow the connection's task logs it and closes the connection.
+                    if let Err(e) = h.outbox.push(bytes) {
+                        tracing::debug!(to = %to.addr, conn = to.conn, error = %e, "TCP message dropped");
+                    }
                 }
                 None => {
                     tracing::warn!(to = %to.addr, conn = to.conn, "TCP connection gone; message dropped")
@@ -69,13 +111,14 @@ impl Transports {
 /// Bind UDP and TCP on `addr` and start the receive tasks.
 pub(crate) async fn start(
     addr: SocketAddr,
+    limits: TcpLimits,
     inbound: mpsc::Sender<Inbound>,
 ) -> anyhow::Result<(Transports, SocketAddr)> {
     let (udp, tcp) = bind_pair(addr).await?;
     let udp = Arc::new(udp);
     let bound = udp.local_addr()?;
     tokio::spawn(udp_loop(udp.clone(), bound, inbound.clone()));
-    tokio::spawn(tcp_accept(tcp, inbound));
+    tokio::spawn(tcp::accept_loop(tcp, inbound, limits));
     Ok((
         Transports {
             udp,
@@ -134,89 +177,4 @@ async fn udp_loop(udp: Arc<UdpSocket>, local: SocketAddr, inbound: mpsc::Sender<
             }
         }
     }
-}
-
-async fn tcp_accept(listener: TcpListener, inbound: mpsc::Sender<Inbound>) {
-    let mut next_conn: u64 = 1;
-    loop {
-        match listener.accept().await {
-            Ok((stream, from)) => {
-                let conn = next_conn;
-                next_conn += 1;
-                tokio::spawn(tcp_connection(stream, from, conn, inbound.clone()));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "TCP accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
-    }
-}
-
-async fn tcp_connection(
-    stream: TcpStream,
-    from: SocketAddr,
-    conn: u64,
-    inbound: mpsc::Sender<Inbound>,
-) {
-    let local = match stream.local_addr() {
-        Ok(a) => a,
-        Err(_) => return,
-    };
-    let (mut reader, mut writer) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    if inbound
-        .send(Inbound::Connected {
-            conn,
-            tx: tx.clone(),
-        })
-        .await
-        .is_err()
-    {
-        return;
-    }
-    let write_task = tokio::spawn(async move {
-        while let Some(bytes) = rx.recv().await {
-            if writer.write_all(&bytes).await.is_err() {
-                break;
-            }
-        }
-    });
-    let peer = Peer {
-        transport: Transport::Tcp,
-        addr: from,
-        conn,
-    };
-    let mut framer = StreamFramer::new();
-    let mut buf = vec![0u8; 16 * 1024];
-    'read: loop {
-        let n = match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        framer.push(buf.get(..n).unwrap_or_default());
-        loop {
-            match framer.next_message() {
-                None => break,
-                Some(Ok(bytes)) => {
-                    let msg = Inbound::Message { peer, local, bytes };
-                    if inbound.send(msg).await.is_err() {
-                        break 'read;
-                    }
-                }
-                Some(Err(e)) => {
-                    tracing::warn!(from = %from, error = %e, "closing TCP connection: bad framing");
-                    break 'read;
-                }
-            }
-        }
-        // RFC 5626 4.4.1: answer each CRLFCRLF ping with a CRLF pong (the framer counts them
-        // while it frames, so ask after the loop).
-        for _ in 0..framer.take_keepalives() {
-            let _ = tx.send(b"\r\n".to_vec());
-        }
-    }
-    drop(tx);
-    write_task.abort();
-    let _ = inbound.send(Inbound::Closed { conn }).await;
 }
