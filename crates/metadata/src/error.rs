@@ -8,12 +8,6 @@ pub enum MetadataError {
     /// The body is empty or only whitespace.
     #[error("metadata body is empty")]
     Empty,
-    /// Bytes are not UTF-8 (nor a declared Latin-1 / UTF-16 with BOM).
-    #[error("metadata is not valid UTF-8 (first bad byte at offset {offset})")]
-    InvalidUtf8 {
-        /// Byte offset of the first invalid sequence.
-        offset: usize,
-    },
     /// The XML parser rejected the text; `reason` carries the position.
     #[error("metadata XML is not well-formed: {reason}")]
     Xml {

@@ -16,6 +16,7 @@ mod error;
 mod merge;
 mod model;
 mod parse;
+mod repair;
 mod resolve;
 mod roles;
 mod state;

@@ -9,6 +9,7 @@ use roxmltree::{Document, Node, ParsingOptions};
 use crate::elements::{self, Ctx};
 use crate::error::{MetadataError, Warning};
 use crate::model::{DataMode, Dialect, Metadata};
+use crate::repair::{self, Repairs};
 use crate::xmlutil::{
     NS_DRAFT, NS_NO_VERSION, NS_RFC, attr, elements as children, has_loose_text, is_recording_ns,
     key, trimmed,
@@ -28,7 +29,8 @@ pub struct Parsed {
 
 /// Parses one metadata body (the bytes of the MIME part).
 pub fn parse(xml: &[u8]) -> Result<Parsed, MetadataError> {
-    let decoded = decode(xml)?;
+    let mut repairs = Repairs::default();
+    let decoded = decode(xml, &mut repairs);
     let text = trim_doc(&decoded);
     if text.is_empty() {
         return Err(MetadataError::Empty);
@@ -48,7 +50,7 @@ pub fn parse(xml: &[u8]) -> Result<Parsed, MetadataError> {
     })?;
     let mut ctx = Ctx {
         input: text,
-        warnings: Vec::new(),
+        warnings: repairs.warning().into_iter().collect(),
     };
     if children(root).next().is_none() {
         if has_loose_text(root) {
@@ -71,7 +73,7 @@ pub fn parse(xml: &[u8]) -> Result<Parsed, MetadataError> {
 
 /// Parses an SRS snapshot request (RFC 7865 §7); returns the `requestreason` text if any.
 pub fn parse_request_snapshot(xml: &[u8]) -> Result<Option<String>, MetadataError> {
-    let decoded = decode(xml)?;
+    let decoded = decode(xml, &mut Repairs::default());
     let text = trim_doc(&decoded);
     if text.is_empty() {
         return Err(MetadataError::Empty);
@@ -119,31 +121,21 @@ fn dialect_of(ns: Option<&str>) -> Option<Dialect> {
     .map(|(_, d)| d)
 }
 
-/// UTF-8 (BOM optional); UTF-16 with BOM; Latin-1 when declared so.
-fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, MetadataError> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return utf8(rest).map(Cow::Borrowed);
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return Ok(Cow::Owned(utf16(rest, u16::from_le_bytes)));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return Ok(Cow::Owned(utf16(rest, u16::from_be_bytes)));
-    }
-    match utf8(bytes) {
-        Ok(s) => Ok(Cow::Borrowed(s)),
-        Err(e) if declares_latin1(bytes) => {
-            let _ = e;
-            Ok(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()))
-        }
-        Err(e) => Err(e),
-    }
-}
-
-fn utf8(bytes: &[u8]) -> Result<&str, MetadataError> {
-    std::str::from_utf8(bytes).map_err(|e| MetadataError::InvalidUtf8 {
-        offset: e.valid_up_to(),
-    })
+/// UTF-8 (BOM optional); UTF-16 with BOM; Latin-1 when declared so. Invalid UTF-8 and
+/// characters XML forbids are repaired rather than refused, and counted in `repairs`.
+fn decode<'a>(bytes: &'a [u8], repairs: &mut Repairs) -> Cow<'a, str> {
+    let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        repair::utf8_lossy(rest, repairs)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        Cow::Owned(utf16(rest, u16::from_le_bytes))
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        Cow::Owned(utf16(rest, u16::from_be_bytes))
+    } else if std::str::from_utf8(bytes).is_err() && declares_latin1(bytes) {
+        Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())
+    } else {
+        repair::utf8_lossy(bytes, repairs)
+    };
+    repair::drop_illegal(text, repairs)
 }
 
 fn utf16(bytes: &[u8], f: fn([u8; 2]) -> u16) -> String {
@@ -293,10 +285,6 @@ mod tests {
             MetadataError::NoElements {
                 root: "recording".into()
             }
-        );
-        assert_eq!(
-            err(b"<recording>\xff</recording>"),
-            MetadataError::InvalidUtf8 { offset: 11 }
         );
         let msg = err(b"<recording>\n<a>\n</b></recording>").to_string();
         assert!(msg.contains("3:") && !msg.contains('\n'), "{msg}");

@@ -12,6 +12,7 @@
 //! * [`Dialog`]: dialog state and in-dialog request building (RFC 3261 12).
 
 mod cseq;
+mod ctl;
 mod dialog;
 mod framing;
 mod headers;

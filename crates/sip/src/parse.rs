@@ -1,6 +1,7 @@
 //! Byte-level parser for SIP messages (RFC 3261 sections 7, 7.3.1, 7.4.1, 18.3).
 
 use crate::cseq::CSeq;
+use crate::ctl;
 use crate::headers::Headers;
 use crate::message::{Message, Request, Response};
 use crate::method::{Method, is_token};
@@ -60,6 +61,11 @@ pub enum ParseError {
     /// Request-URI has no scheme or is in `<>` (RFC 4475 ltgtruri).
     #[error("bad Request-URI")]
     BadRequestUri,
+    /// A raw control character (not HTAB, not a quoted-pair) in a header value or the
+    /// Request-URI (RFC 3261 25.1). Holds the header name (a token, at most 32 characters),
+    /// never the value.
+    #[error("control character in {0}")]
+    ControlCharacter(String),
 }
 
 impl ParseError {
@@ -76,6 +82,7 @@ impl ParseError {
             ParseError::BadRequestUri => "Malformed Request-URI".into(),
             ParseError::UnsupportedVersion(_) => "Unsupported SIP Version".into(),
             ParseError::BadHeaderLine(_) => "Malformed Header Line".into(),
+            ParseError::ControlCharacter(name) => format!("Control Character in {name}"),
             ParseError::Empty | ParseError::BadStartLine(_) | ParseError::BadStatusCode(_) => {
                 "Malformed Start Line".into()
             }
@@ -110,7 +117,8 @@ enum StartLine {
     Response(u16, String),
 }
 
-fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
+/// `any_version`: accept a request whatever its SIP-Version, to answer it 505.
+fn parse_start_line(line: &str, any_version: bool) -> Result<StartLine, ParseError> {
     if line.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -146,7 +154,7 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     if !is_token(method) {
         return Err(ParseError::BadStartLine("method is not a token"));
     }
-    if !version.eq_ignore_ascii_case("SIP/2.0") {
+    if !any_version && !version.eq_ignore_ascii_case("SIP/2.0") {
         return Err(ParseError::UnsupportedVersion(version.to_string()));
     }
     check_uri(uri).map_err(|_| ParseError::BadRequestUri)?;
@@ -204,16 +212,26 @@ fn content_length(headers: &Headers) -> Result<Option<usize>, ParseError> {
     Ok(found)
 }
 
-/// Parse start line, headers and body without checking mandatory headers. Used by the
-/// endpoint to answer 400 to requests that fail [`parse`].
-pub(crate) fn parse_structure(bytes: &[u8], lenient: bool) -> Result<Message, ParseError> {
+/// Parse start line, headers and body without checking mandatory headers nor control
+/// characters.
+fn parse_structure(bytes: &[u8], lenient: bool) -> Result<Message, ParseError> {
+    structure(bytes, lenient, false)
+}
+
+/// The structure of a request that failed [`parse`], to answer it statelessly (400, or
+/// 505 whatever its version): lenient on the body length and the SIP-Version.
+pub(crate) fn parse_for_answer(bytes: &[u8]) -> Result<Message, ParseError> {
+    structure(bytes, true, true)
+}
+
+fn structure(bytes: &[u8], lenient: bool, any_version: bool) -> Result<Message, ParseError> {
     let (head, body_start) = split_head(bytes);
     let text = String::from_utf8_lossy(head);
     let mut lines = text
         .trim_end_matches(['\r', '\n'])
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let start = parse_start_line(lines.next().unwrap_or(""))?;
+    let start = parse_start_line(lines.next().unwrap_or(""), any_version)?;
     let headers = parse_headers(lines)?;
     let rest = bytes.get(body_start..).unwrap_or(&[]);
     let body = match content_length(&headers) {
@@ -255,8 +273,28 @@ fn bad(name: &'static str) -> impl Fn(HeaderError) -> ParseError {
     move |source| ParseError::BadHeader { name, source }
 }
 
+/// No raw control character in any header value nor the Request-URI (RFC 3261 25.1).
+fn check_controls(msg: &Message) -> Result<(), ParseError> {
+    if let Message::Request(r) = msg {
+        if ctl::uri_has_ctl(&r.uri) {
+            return Err(ParseError::ControlCharacter("Request-URI".into()));
+        }
+    }
+    match msg
+        .headers()
+        .iter()
+        .find(|(n, v)| ctl::header_has_ctl(n, v))
+    {
+        Some((name, _)) => Err(ParseError::ControlCharacter(
+            name.chars().take(32).collect(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Check the headers every request and response must carry (RFC 3261 8.1.1, 8.2.2.3).
 fn validate(msg: &Message) -> Result<(), ParseError> {
+    check_controls(msg)?;
     let h = msg.headers();
     let vias = h.get_all("Via");
     if vias.is_empty() {

@@ -15,6 +15,8 @@ mod tests_client;
 #[cfg(test)]
 mod tests_e2e;
 #[cfg(test)]
+mod tests_hostile;
+#[cfg(test)]
 mod tests_many;
 #[cfg(test)]
 mod tests_server;
@@ -143,13 +145,13 @@ pub enum Event {
         /// The client transaction.
         tx: ClientTxId,
     },
-    /// Unparseable input; `answered` when a 400 was sent back.
+    /// Unparseable input; `answered` when a 400 (or a 505) was sent back.
     Malformed {
         /// Where it came from.
         from: Peer,
         /// What was wrong.
         reason: String,
-        /// Whether a 400 was sent.
+        /// Whether a 400 or 505 was sent.
         answered: bool,
     },
 }

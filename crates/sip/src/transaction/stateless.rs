@@ -16,10 +16,12 @@ pub(crate) fn tag_for(req: &Request) -> String {
     format!("x{h:016x}")
 }
 
-/// A 400 for a request that failed validation, when it has a Via to send the response to
-/// (RFC 3261 8.2.6, 18.3). Never for ACK (17.2.1: ACK gets no response).
+/// A 400 for a request that failed validation, or a 505 for one whose SIP-Version is not
+/// 2.0 (RFC 3261 21.5.7, RFC 4475 badvers), when it has a Via to send the response to
+/// (RFC 3261 8.2.6, 18.3). Never for ACK (17.2.1: ACK gets no response). The reason
+/// phrase is fixed text: it never echoes what the request carried.
 pub(crate) fn bad_request(bytes: &[u8], err: &ParseError) -> Option<Response> {
-    let Ok(Message::Request(req)) = parse::parse_structure(bytes, true) else {
+    let Ok(Message::Request(req)) = parse::parse_for_answer(bytes) else {
         return None;
     };
     // The response is routed by the top Via (RFC 3261 18.2.2); whatever else the request
@@ -28,8 +30,16 @@ pub(crate) fn bad_request(bytes: &[u8], err: &ParseError) -> Option<Response> {
     if !enough || req.method == Method::Ack {
         return None;
     }
-    let reason = format!("Bad Request - {}", err.reason_phrase());
-    Some(Response::for_request(&req, 400, &reason).with_to_tag(&tag_for(&req)))
+    let resp = match err {
+        ParseError::UnsupportedVersion(_) => {
+            Response::for_request(&req, 505, "Version Not Supported")
+        }
+        _ => {
+            let reason = format!("Bad Request - {}", err.reason_phrase());
+            Response::for_request(&req, 400, &reason)
+        }
+    };
+    Some(resp.with_to_tag(&tag_for(&req)))
 }
 
 /// RFC 3261 18.2.1 (any transport) and RFC 3581: record where a request really came
