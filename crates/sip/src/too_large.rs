@@ -4,7 +4,7 @@
 use crate::framing::FramingError;
 use crate::message::{Message, Response};
 use crate::method::Method;
-use crate::parse::parse_structure;
+use crate::parse::parse_for_answer;
 
 /// The bytes of a 513 answering the request whose header section starts `head` (as kept by
 /// [`crate::StreamFramer::take_rejected_head`]), with `to_tag` added to To unless it has one.
@@ -14,7 +14,7 @@ use crate::parse::parse_structure;
 /// header section cut at the size limit is read up to its last complete line.
 pub fn too_large_response(head: &[u8], why: &FramingError, to_tag: &str) -> Option<Vec<u8>> {
     let lines = complete_lines(head)?;
-    let Ok(Message::Request(req)) = parse_structure(lines, true) else {
+    let Ok(Message::Request(req)) = parse_for_answer(lines) else {
         return None;
     };
     let routable = req.top_via().is_some()
