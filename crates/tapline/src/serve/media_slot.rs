@@ -142,6 +142,16 @@ impl Slot {
         }
     }
 
+    /// End of the stream: a source still held (the offered address never sent) is latched and
+    /// its held datagrams recorded.
+    pub(crate) fn latch_held_at_end(&mut self, now: Instant, clock: &mut RecordingClock) {
+        if let Some(from) = self.source.latch_at_end(now) {
+            let mut held = std::mem::take(&mut self.held);
+            held.replay(|at, d| self.record(at, d, from, clock));
+            self.held = held;
+        }
+    }
+
     /// Held datagrams of a source that was not latched are foreign.
     fn give_up_held(&mut self) {
         if self.held.count() == 0 {

@@ -22,6 +22,7 @@ fn record_with_metadata(xml: &[u8]) -> serde_json::Value {
         ),
     ]);
     let ok = establish(&mut link, &call, &call.invite(&branch(), &[], &ct, &body));
+    crate::hostile::util::send_audio(&ok, std::time::Duration::from_millis(600));
     hang_up(&mut link, &call, &ok);
     wait_final(server.data_dir(), 1);
     let rec = recording_of(server.data_dir(), &call.call_id);

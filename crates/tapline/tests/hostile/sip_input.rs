@@ -46,6 +46,7 @@ fn assert_clean_log(server: &Server) -> Vec<String> {
 fn record_normal_call(server: &Server, link: &mut UdpLink) {
     let call = link.call();
     let ok = establish(link, &call, &call.siprec_invite(&branch(), &[]));
+    crate::hostile::util::send_audio(&ok, std::time::Duration::from_millis(600));
     hang_up(link, &call, &ok);
     wait_final(server.data_dir(), 1);
     let rec = recording_of(server.data_dir(), &call.call_id);
@@ -143,6 +144,7 @@ fn hostile_sdp_label_and_metadata_text_are_escaped_in_the_log() {
         .replacen("<label>2</label>", "<label>2&#13;x</label>", 1);
     let (ct, body) = siprec_body(&sdp, &xml);
     let ok = establish(&mut link, &call, &call.invite(&branch(), &[], &ct, &body));
+    crate::hostile::util::send_audio(&ok, std::time::Duration::from_millis(600));
     hang_up(&mut link, &call, &ok);
     wait_final(server.data_dir(), 1);
     let rec = recording_of(server.data_dir(), &call.call_id);

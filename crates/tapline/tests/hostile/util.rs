@@ -119,3 +119,15 @@ pub fn flood(
     }
     statuses
 }
+
+/// Send `dur` of 440 Hz tone RTP (from 127.0.0.1) to every m-line the 200 OK `ok` accepted,
+/// so the call is a real recording (one without audio ends `empty`).
+pub fn send_audio(ok: &crate::common::Response, dur: Duration) {
+    let mut senders: Vec<crate::common::ToneRtp> = crate::common::answer_media(&ok.body)
+        .into_iter()
+        .filter(|(addr, _)| addr.port() != 0)
+        .map(|(addr, _)| crate::common::ToneRtp::new(addr, 440.0))
+        .collect();
+    let mut refs: Vec<&mut crate::common::ToneRtp> = senders.iter_mut().collect();
+    crate::common::play(&mut refs, dur);
+}

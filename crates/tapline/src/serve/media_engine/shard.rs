@@ -312,6 +312,7 @@ impl Shard {
         self.batch.drain(fd, |datagram, from| {
             slot.on_rtp(now, datagram, from, clock);
         });
+        slot.latch_held_at_end(now, clock);
         if slot.start.is_none() {
             slot.start = clock.origin;
         }

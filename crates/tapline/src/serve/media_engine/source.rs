@@ -198,6 +198,22 @@ impl SourceFilter {
         verdict
     }
 
+    /// The stream ends while the one other source is held and the offered address never sent:
+    /// that source was the stream's after all (a call shorter than [`LATCH_AFTER`] from an
+    /// SBC behind NAT). Returns it, latched, so its held packets can be recorded.
+    pub(crate) fn latch_at_end(&mut self, now: Instant) -> Option<SocketAddr> {
+        let State::Expecting {
+            ip,
+            candidate: Candidate::One { addr, .. },
+        } = self.state
+        else {
+            return None;
+        };
+        self.latched_instead = Some((ip, addr));
+        self.state = State::Locked { addr, last: now };
+        Some(addr)
+    }
+
     /// `n` datagrams from `from` dropped (held ones that were never latched count here too).
     pub(crate) fn count_foreign(&mut self, n: u64, from: SocketAddr) {
         self.foreign = self.foreign.saturating_add(n);

@@ -150,3 +150,19 @@ fn policies_parse() {
     assert!("nope".parse::<SourcePolicy>().is_err());
     assert_eq!(SourcePolicy::default(), SourcePolicy::Auto);
 }
+
+#[test]
+fn a_held_source_is_latched_when_the_stream_ends_first() {
+    let t0 = Instant::now();
+    let mut f = SourceFilter::new(SourcePolicy::Auto, ip("10.0.0.8"));
+    assert_eq!(f.check(t0, addr(NAT)), Verdict::Hold);
+    assert_eq!(f.latch_at_end(t0), Some(addr(NAT)));
+    assert_eq!(f.report().latched_instead.map(|(_, a)| a), Some(addr(NAT)));
+    let mut ambiguous = SourceFilter::new(SourcePolicy::Auto, ip("10.0.0.8"));
+    ambiguous.check(t0, addr(NAT));
+    ambiguous.check(t0, addr(ATTACKER));
+    assert_eq!(ambiguous.latch_at_end(t0), None);
+    let mut offer = SourceFilter::new(SourcePolicy::Offer, ip("10.0.0.8"));
+    offer.check(t0, addr(NAT));
+    assert_eq!(offer.latch_at_end(t0), None);
+}
