@@ -132,11 +132,9 @@ impl Slot {
                 self.record(now, datagram, from, clock);
             }
             Verdict::Drop => self.give_up_held(),
-            Verdict::Hold => self.held.push(now, datagram),
+            Verdict::Hold => self.held.push(now, from, datagram),
             Verdict::Latched => {
-                let mut held = std::mem::take(&mut self.held);
-                held.replay(|at, d| self.record(at, d, from, clock));
-                self.held = held;
+                self.record_held(from, clock);
                 self.record(now, datagram, from, clock);
             }
         }
@@ -146,21 +144,23 @@ impl Slot {
     /// its held datagrams recorded.
     pub(crate) fn latch_held_at_end(&mut self, now: Instant, clock: &mut RecordingClock) {
         if let Some(from) = self.source.latch_at_end(now) {
-            let mut held = std::mem::take(&mut self.held);
-            held.replay(|at, d| self.record(at, d, from, clock));
-            self.held = held;
+            self.record_held(from, clock);
         }
+    }
+
+    /// The held source was latched: record its datagrams with their arrival times.
+    fn record_held(&mut self, from: SocketAddr, clock: &mut RecordingClock) {
+        let mut held = std::mem::take(&mut self.held);
+        held.replay(|at, d| self.record(at, d, from, clock));
+        self.held = held;
     }
 
     /// Held datagrams of a source that was not latched are foreign.
     fn give_up_held(&mut self) {
-        if self.held.count() == 0 {
-            return;
-        }
-        if let Some(from) = self.source.holding().or(self.source.report().first_foreign) {
+        if let Some(from) = self.held.source() {
             self.source.count_foreign(self.held.count(), from);
+            self.held.clear();
         }
-        self.held.clear();
     }
 
     /// Place one datagram of the stream's source on the timeline.

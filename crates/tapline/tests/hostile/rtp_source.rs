@@ -132,7 +132,9 @@ fn injected_streams_and_forged_duplicates_never_reach_the_file() {
         "caller file holds {f} Hz, not the caller's 440 Hz"
     );
     let m = manifest_stream(&detail, "1");
-    assert!(m["foreign"].as_u64().unwrap_or(0) >= 150 + 15, "{m:#}");
+    // 15 held then given up when the caller started, 150 from the other SSRC and 150 forged
+    // copies afterwards (a few may be lost on loopback, not 15).
+    assert!(m["foreign"].as_u64().unwrap_or(0) >= 315 - 5, "{m:#}");
     assert_eq!(m["source"], caller.sock.local_addr().unwrap().to_string());
     assert_eq!(manifest_stream(&detail, "2")["foreign"], 0);
     let text = detail_text(&detail["warnings"]);

@@ -2,6 +2,7 @@
 //! [`super::source`]): bounded in bytes and packets, allocated once, the first time a stream
 //! needs it (streams whose source is the offered address never do).
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 /// At most this many bytes of held datagrams per stream (a few seconds of G.711 at 20 ms).
@@ -9,9 +10,11 @@ const MAX_BYTES: usize = 96 * 1024;
 /// At most this many held datagrams per stream.
 const MAX_PACKETS: usize = 512;
 
-/// Held datagrams with their arrival times, in arrival order.
+/// Held datagrams with their arrival times, in arrival order, all from one source.
 #[derive(Debug, Default)]
 pub(crate) struct Held {
+    /// Where the held datagrams came from (`None` while nothing is held).
+    from: Option<SocketAddr>,
     bytes: Vec<u8>,
     packets: Vec<(Instant, usize, usize)>,
     /// Datagrams that did not fit.
@@ -19,8 +22,9 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// Keep `datagram`, arrived `at`; beyond the bounds it is counted, not kept.
-    pub(crate) fn push(&mut self, at: Instant, datagram: &[u8]) {
+    /// Keep `datagram` from `from`, arrived `at`; beyond the bounds it is counted, not kept.
+    pub(crate) fn push(&mut self, at: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.from.get_or_insert(from);
         if self.bytes.capacity() == 0 {
             self.bytes.reserve_exact(MAX_BYTES);
             self.packets.reserve_exact(MAX_PACKETS);
@@ -39,8 +43,14 @@ impl Held {
         (self.packets.len() as u64).saturating_add(self.overflow)
     }
 
+    /// Where the held datagrams came from.
+    pub(crate) fn source(&self) -> Option<SocketAddr> {
+        self.from
+    }
+
     /// Forget everything (the memory stays for a later hold).
     pub(crate) fn clear(&mut self) {
+        self.from = None;
         self.bytes.clear();
         self.packets.clear();
         self.overflow = 0;
@@ -64,16 +74,19 @@ mod tests {
     #[test]
     fn replays_in_order_and_bounds_what_it_keeps() {
         let t0 = Instant::now();
+        let from: SocketAddr = "192.0.2.1:4000".parse().unwrap();
         let mut h = Held::default();
-        h.push(t0, b"one");
-        h.push(t0, b"two");
+        h.push(t0, from, b"one");
+        h.push(t0, from, b"two");
+        assert_eq!(h.source(), Some(from));
         let mut seen = Vec::new();
         h.replay(|_, d| seen.push(d.to_vec()));
         assert_eq!(seen, vec![b"one".to_vec(), b"two".to_vec()]);
         assert_eq!(h.count(), 0);
+        assert_eq!(h.source(), None);
         let big = vec![0u8; 1000];
         for _ in 0..200 {
-            h.push(t0, &big);
+            h.push(t0, from, &big);
         }
         assert_eq!(h.count(), 200);
         let mut kept = 0;

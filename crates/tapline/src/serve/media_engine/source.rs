@@ -130,10 +130,7 @@ impl SourceFilter {
             State::Open => Verdict::Record,
             State::Unlatched => self.lock(from, now),
             State::Locked { addr, last } => self.locked(addr, last, from, now),
-            State::Expecting { ip, candidate } if from.ip() == ip => {
-                let _ = candidate;
-                self.lock(from, now)
-            }
+            State::Expecting { ip, .. } if from.ip() == ip => self.lock(from, now),
             State::Expecting { ip, candidate } => self.elsewhere(ip, candidate, from, now),
         };
         if verdict == Verdict::Drop {
@@ -221,6 +218,7 @@ impl SourceFilter {
     }
 
     /// Whether datagrams are being held for a possible latch.
+    #[cfg(test)]
     pub(crate) fn holding(&self) -> Option<SocketAddr> {
         match self.state {
             State::Expecting {
