@@ -70,6 +70,15 @@ impl StreamDecision {
         }
     }
 
+    /// Where the offer says the peer sends from (its `c=` address) for an accepted stream;
+    /// `None` for a rejected one or an unspecified address (`0.0.0.0`).
+    pub fn remote_ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            StreamDecision::Accept { remote, .. } => remote.map(|a| a.ip()),
+            StreamDecision::Reject { .. } => None,
+        }
+    }
+
     /// True for `Accept`. When no decision accepts, the whole offer is refused (488, A-55).
     pub fn is_accept(&self) -> bool {
         matches!(self, StreamDecision::Accept { .. })

@@ -20,6 +20,7 @@ use super::plan::{CsRows, Plan, make_plan};
 use super::ports::{PortError, bind_address};
 use super::responses;
 use super::session::{Phase, Session};
+use super::stream_labels::generated_label;
 use super::timers::{TimerAsk, add_timer_headers, timer_ask};
 use super::writer::{OutputsPlan, WriterMsg};
 
@@ -249,7 +250,7 @@ impl Core {
                 .enumerate()
                 .map(|(i, d)| match d {
                     StreamDecision::Accept { label, .. } => {
-                        Some(label.clone().unwrap_or_else(|| format!("m{i}")))
+                        Some(label.clone().unwrap_or_else(|| generated_label(i)))
                     }
                     StreamDecision::Reject { .. } => None,
                 })

@@ -165,7 +165,7 @@ pub(crate) fn make_plan(
                 streams.push(SessionStream {
                     label,
                     mline: i,
-                    offered_source: m.and_then(|m| m.remote_addr(offer)).map(|a| a.ip()),
+                    offered_source: d.remote_ip(),
                     rtp_port: ports.get(i).copied(),
                     key: StreamKey {
                         recording: num,

@@ -106,12 +106,7 @@ impl Core {
                     if let Some(p) = ports.get_mut(*index) {
                         *p = st.rtp_port.unwrap_or(0);
                     }
-                    let offered = offer
-                        .media
-                        .get(*index)
-                        .and_then(|m| m.remote_addr(offer))
-                        .map(|a| a.ip());
-                    self.media.reoffered(st.key, offered);
+                    self.media.reoffered(st.key, d.remote_ip());
                     if paused != was_paused {
                         changed = true;
                         st.paused = *paused;
@@ -221,11 +216,7 @@ impl Core {
                     if let Some(p) = ports.get_mut(*index) {
                         *p = pair.rtp_port;
                     }
-                    let offered_source = offer
-                        .media
-                        .get(*index)
-                        .and_then(|m| m.remote_addr(offer))
-                        .map(|a| a.ip());
+                    let offered_source = d.remote_ip();
                     let st = SessionStream {
                         label: label.clone(),
                         mline: *index,
