@@ -114,14 +114,8 @@ impl Catalogue {
 mod tests {
     use time::macros::datetime;
 
-    use crate::tests::{new_rec, open_temp};
+    use crate::tests::{new_rec, open_temp, row_count};
     use crate::*;
-
-    fn count(cat: &Catalogue, table: &str) -> i64 {
-        cat.conn
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
-    }
 
     fn stream(label: &str) -> StreamRow {
         StreamRow {
@@ -197,9 +191,9 @@ mod tests {
         assert_eq!(d.streams.len(), 2);
         assert_eq!(d.summary.participants.len(), 1);
         assert_eq!(d.summary.participants[0].sends, ["1"]);
-        assert_eq!(count(&cat, "sessions"), 1);
-        assert_eq!(count(&cat, "warnings"), 2);
-        assert_eq!(count(&cat, "events"), 1);
+        assert_eq!(row_count(&cat, "sessions"), 1);
+        assert_eq!(row_count(&cat, "warnings"), 2);
+        assert_eq!(row_count(&cat, "events"), 1);
         let stereo: Option<String> = cat
             .conn
             .query_row(
@@ -211,7 +205,7 @@ mod tests {
         assert_eq!(stereo.as_deref(), Some("/rec/r/stereo.wav"));
         // The single-row methods still commit on their own afterwards.
         cat.add_warning("r", t, "later").unwrap();
-        assert_eq!(count(&cat, "warnings"), 3);
+        assert_eq!(row_count(&cat, "warnings"), 3);
         assert!(cat.conn.is_autocommit());
     }
 
@@ -238,7 +232,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, StoreError::DuplicateParticipant(_)), "{e:?}");
         assert!(cat.get("r").unwrap().is_none());
-        assert_eq!(count(&cat, "streams"), 0);
+        assert_eq!(row_count(&cat, "streams"), 0);
         assert!(cat.conn.is_autocommit());
         // And the same id can then be recorded.
         cat.insert_recording(&new_rec("r", t)).unwrap();
@@ -255,7 +249,7 @@ mod tests {
             c.finish_recording("r", RecordingState::Complete, t, 5, "BYE")
         })
         .unwrap();
-        assert_eq!(count(&cat, "warnings"), 2);
+        assert_eq!(row_count(&cat, "warnings"), 2);
         let e = cat
             .batch(|c| {
                 c.add_warning("r", t, "lost")?;
@@ -264,7 +258,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, StoreError::UnknownRecording(_)), "{e:?}");
         assert_eq!(
-            count(&cat, "warnings"),
+            row_count(&cat, "warnings"),
             2,
             "the first warning was rolled back"
         );

@@ -135,7 +135,7 @@ pub(crate) fn to_i64(v: u64, field: &'static str) -> Result<i64, StoreError> {
 mod tests {
     use time::macros::datetime;
 
-    use crate::tests::{new_rec, open_temp};
+    use crate::tests::{new_rec, open_temp, row_count};
     use crate::*;
 
     fn person(id: &str, sends: &[&str]) -> ParticipantRow {
@@ -147,12 +147,6 @@ mod tests {
         }
     }
 
-    fn count(cat: &Catalogue, table: &str) -> i64 {
-        cat.conn
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
-    }
-
     #[test]
     fn participants_are_replaced_not_duplicated() {
         let (_d, cat) = open_temp();
@@ -162,8 +156,8 @@ mod tests {
             .unwrap();
         cat.replace_participants("r", &[person("b", &["2", "3"]), person("c", &[])])
             .unwrap();
-        assert_eq!(count(&cat, "participants"), 2);
-        assert_eq!(count(&cat, "participant_stream"), 2);
+        assert_eq!(row_count(&cat, "participants"), 2);
+        assert_eq!(row_count(&cat, "participant_stream"), 2);
         let d = cat.get("r").unwrap().unwrap();
         let ids: Vec<_> = d
             .summary
@@ -175,8 +169,8 @@ mod tests {
         assert_eq!(d.summary.participants[0].sends, ["2", "3"]);
         assert!(d.summary.participants[1].sends.is_empty());
         cat.replace_participants("r", &[]).unwrap();
-        assert_eq!(count(&cat, "participants"), 0);
-        assert_eq!(count(&cat, "participant_stream"), 0);
+        assert_eq!(row_count(&cat, "participants"), 0);
+        assert_eq!(row_count(&cat, "participant_stream"), 0);
     }
 
     #[test]

@@ -117,14 +117,8 @@ pub(crate) fn require_stream(
 mod tests {
     use time::macros::datetime;
 
-    use crate::tests::{new_rec, open_temp};
+    use crate::tests::{new_rec, open_temp, row_count};
     use crate::*;
-
-    fn count(cat: &Catalogue, table: &str) -> i64 {
-        cat.conn
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
-    }
 
     fn row(index: usize, mline: usize, label: &str) -> StreamRow {
         StreamRow {
@@ -222,7 +216,7 @@ mod tests {
         s.accepted = false;
         s.reject_reason = Some("held".into());
         cat.upsert_stream("r", &s).unwrap();
-        assert_eq!(count(&cat, "streams"), 1);
+        assert_eq!(row_count(&cat, "streams"), 1);
         let d = cat.get("r").unwrap().unwrap();
         let v = &d.streams[0];
         assert_eq!(v.stream_id.as_deref(), Some("sid"));

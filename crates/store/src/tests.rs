@@ -10,6 +10,13 @@ const METADATA_XML: &str = concat!(
     "/../../../shared/siprec/corpus/rfc/rfc8068-3.2.1-basic-metadata.xml"
 );
 
+/// Rows in `table` (test helper shared by the store's test modules).
+pub(crate) fn row_count(cat: &Catalogue, table: &str) -> i64 {
+    cat.conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
 pub(crate) fn open_temp() -> (tempfile::TempDir, Catalogue) {
     let dir = tempfile::tempdir().unwrap();
     let cat = Catalogue::open(&dir.path().join("catalogue.db")).unwrap();

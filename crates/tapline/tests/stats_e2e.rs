@@ -8,27 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Server, wait_final};
-
-/// `tapline stats ARGS` (expects success) as JSON.
-fn stats_with(args: &[&str], path: &Path) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .arg("stats")
-        .args(args)
-        .arg(path)
-        .output()
-        .expect("run tapline stats");
-    assert!(
-        out.status.success(),
-        "tapline stats failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stats JSON")
-}
-
-fn stats(data: &Path) -> serde_json::Value {
-    stats_with(&["--data-dir"], data)
-}
+use common::{BIN, Server, stats, stats_with, wait_final};
 
 /// Poll the stats (10 s bound) until `pred` holds.
 fn stats_until(

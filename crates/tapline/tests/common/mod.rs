@@ -149,6 +149,27 @@ pub fn show(data: &Path, id: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("show JSON")
 }
 
+/// `tapline stats ARGS` (expects success) as JSON.
+pub fn stats_with(args: &[&str], path: &Path) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .arg("stats")
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("run tapline stats");
+    assert!(
+        out.status.success(),
+        "tapline stats failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stats JSON")
+}
+
+/// `tapline stats --data-dir DATA` as JSON.
+pub fn stats(data: &Path) -> serde_json::Value {
+    stats_with(&["--data-dir"], data)
+}
+
 /// Wait until every recording in the catalogue has left `active`, and return the list.
 pub fn wait_final(data: &Path, expect: usize) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(10);

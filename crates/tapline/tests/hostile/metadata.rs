@@ -3,9 +3,9 @@
 //! the recording carries a warning saying what was repaired.
 
 use crate::common::{
-    Server, UdpLink, branch, establish, hang_up, metadata_xml, multipart, offer_sdp, participant,
-    recording_of, show, wait_final,
+    Server, UdpLink, branch, metadata_xml, multipart, offer_sdp, participant, show,
 };
+use crate::hostile::util::record_complete;
 
 /// Record one call whose metadata is `xml` (raw bytes); returns `recordings show`.
 fn record_with_metadata(xml: &[u8]) -> serde_json::Value {
@@ -21,12 +21,8 @@ fn record_with_metadata(xml: &[u8]) -> serde_json::Value {
             xml,
         ),
     ]);
-    let ok = establish(&mut link, &call, &call.invite(&branch(), &[], &ct, &body));
-    crate::hostile::util::send_audio(&ok, std::time::Duration::from_millis(600));
-    hang_up(&mut link, &call, &ok);
-    wait_final(server.data_dir(), 1);
-    let rec = recording_of(server.data_dir(), &call.call_id);
-    assert_eq!(rec["state"], "complete", "{rec:#}");
+    let invite = call.invite(&branch(), &[], &ct, &body);
+    let rec = record_complete(&server, &mut link, &call, &invite);
     show(server.data_dir(), rec["id"].as_str().unwrap())
 }
 

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    MLine, Server, SipLink, UdpLink, branch, establish, final_response, hang_up, metadata_xml,
-    recording_of, sdp_offer, siprec_body, wait_final,
+    MLine, Server, SipLink, UdpLink, branch, final_response, metadata_xml, sdp_offer, siprec_body,
 };
+use crate::hostile::util::record_complete;
 
 const LIMIT: Duration = Duration::from_secs(5);
 
@@ -45,12 +45,7 @@ fn assert_clean_log(server: &Server) -> Vec<String> {
 /// A normal SIPREC call records completely (the server is not upset by what came before).
 fn record_normal_call(server: &Server, link: &mut UdpLink) {
     let call = link.call();
-    let ok = establish(link, &call, &call.siprec_invite(&branch(), &[]));
-    crate::hostile::util::send_audio(&ok, std::time::Duration::from_millis(600));
-    hang_up(link, &call, &ok);
-    wait_final(server.data_dir(), 1);
-    let rec = recording_of(server.data_dir(), &call.call_id);
-    assert_eq!(rec["state"], "complete", "{rec:#}");
+    record_complete(server, link, &call, &call.siprec_invite(&branch(), &[]));
 }
 
 #[test]
@@ -143,12 +138,8 @@ fn hostile_sdp_label_and_metadata_text_are_escaped_in_the_log() {
         .replacen("<name>Caller</name>", "<name>Mal\x1b[2Jlory</name>", 1)
         .replacen("<label>2</label>", "<label>2&#13;x</label>", 1);
     let (ct, body) = siprec_body(&sdp, &xml);
-    let ok = establish(&mut link, &call, &call.invite(&branch(), &[], &ct, &body));
-    crate::hostile::util::send_audio(&ok, std::time::Duration::from_millis(600));
-    hang_up(&mut link, &call, &ok);
-    wait_final(server.data_dir(), 1);
-    let rec = recording_of(server.data_dir(), &call.call_id);
-    assert_eq!(rec["state"], "complete", "{rec:#}");
+    let invite = call.invite(&branch(), &[], &ct, &body);
+    record_complete(&server, &mut link, &call, &invite);
 
     let lines = assert_clean_log(&server);
     let all = lines.join("\n");

@@ -4,25 +4,13 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{BIN, Message, SipLink, SrcCall, UdpLink, branch};
-
-/// `tapline stats --data-dir DATA` as JSON.
-pub fn stats(data: &Path) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .args(["stats", "--data-dir"])
-        .arg(data)
-        .output()
-        .expect("run tapline stats");
-    assert!(
-        out.status.success(),
-        "tapline stats failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stats JSON")
-}
+pub use crate::common::stats;
+use crate::common::{
+    Message, Server, SipLink, SrcCall, UdpLink, branch, establish, hang_up, recording_of,
+    wait_final,
+};
 
 /// Poll the stats until every RTP port pair is free again; panics with the last stats after
 /// `limit`.
@@ -130,4 +118,21 @@ pub fn send_audio(ok: &crate::common::Response, dur: Duration) {
         .collect();
     let mut refs: Vec<&mut crate::common::ToneRtp> = senders.iter_mut().collect();
     crate::common::play(&mut refs, dur);
+}
+
+/// One call of `call` on `link` with `invite`: answered, 600 ms of audio, hung up; it must be
+/// the server's only recording and end `complete`. Returns its catalogue row.
+pub fn record_complete(
+    server: &Server,
+    link: &mut UdpLink,
+    call: &SrcCall,
+    invite: &[u8],
+) -> serde_json::Value {
+    let ok = establish(link, call, invite);
+    send_audio(&ok, Duration::from_millis(600));
+    hang_up(link, call, &ok);
+    wait_final(server.data_dir(), 1);
+    let rec = recording_of(server.data_dir(), &call.call_id);
+    assert_eq!(rec["state"], "complete", "{rec:#}");
+    rec
 }
