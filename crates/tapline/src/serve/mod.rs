@@ -6,6 +6,7 @@
 
 mod control;
 mod core;
+mod final_rows;
 mod finalize;
 mod header_participants;
 mod in_dialog;

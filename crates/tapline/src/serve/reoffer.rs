@@ -8,9 +8,10 @@ use tapline_sdp::{
     SessionDescription, StreamChange, StreamDecision, build_answer, compare_reoffer, is_paused,
     plan_answer_preferring,
 };
-use tapline_store::{EventRow, StreamCounters, StreamRow};
+use tapline_store::{EventRow, StreamRow};
 
 use super::core::Core;
+use super::final_rows::counters;
 use super::media_engine::source::SourceFilter;
 use super::media_engine::{StreamKey, StreamSpec};
 use super::media_plan::{media_plan, supported};
@@ -310,14 +311,7 @@ impl Core {
                 let report = media.remove(st.key).await.unwrap_or_default();
                 let index = st.key.stream;
                 store.run(move |c| {
-                    let counters = StreamCounters {
-                        received: report.stats.received,
-                        lost: report.stats.lost,
-                        duplicated: report.stats.duplicates,
-                        late: report.stats.late,
-                        foreign: report.source.foreign,
-                    };
-                    if let Err(e) = c.set_stream_counters(&rec, index, &counters) {
+                    if let Err(e) = c.set_stream_counters(&rec, index, &counters(&report)) {
                         tracing::error!(error = %e, "catalogue: stream counters");
                     }
                 });
