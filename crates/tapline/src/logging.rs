@@ -85,6 +85,11 @@ impl<W: io::Write> io::Write for JsonControlsWriter<W> {
     /// Takes the whole buffer (the formatter writes one event at once), so a two-byte
     /// C1 sequence is never split between calls.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // Nearly every line has neither DEL nor a C1 lead byte: write it as it is.
+        if !buf.iter().any(|b| *b == 0x7f || *b == 0xc2) {
+            self.0.write_all(buf)?;
+            return Ok(buf.len());
+        }
         let mut out = Vec::with_capacity(buf.len());
         let mut bytes = buf.iter().copied().peekable();
         while let Some(b) = bytes.next() {
