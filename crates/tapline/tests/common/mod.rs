@@ -26,8 +26,20 @@ impl Server {
 
     /// Start with extra flags and an optional TOML config text.
     pub fn start_with(extra: &[&str], config: Option<&str>) -> Server {
+        Server::start_under(&[], extra, config)
+    }
+
+    /// [`Server::start_with`], run through `wrapper` (e.g. `["prlimit", "--nofile=48"]`).
+    pub fn start_under(wrapper: &[&str], extra: &[&str], config: Option<&str>) -> Server {
         let data = tempfile::tempdir().expect("tempdir");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
         cmd.arg("serve")
             .arg("--sip-listen")
             .arg("127.0.0.1:0")

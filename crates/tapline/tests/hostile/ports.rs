@@ -91,6 +91,25 @@ fn refusals_for_want_of_ports_give_back_the_pairs_already_taken() {
     pool_whole_and_still_recording(&server);
 }
 
+/// Out of file descriptors (the server runs with 48; it uses about 22 idle): an INVITE with 16
+/// m-lines (32 sockets) is refused with a reason saying so, not "no RTP ports", the sockets it
+/// opened are closed and its ports returned, and a normal call is recorded afterwards.
+#[test]
+fn running_out_of_descriptors_is_told_apart_and_leaks_nothing() {
+    let server = Server::start_under(&["prlimit", "--nofile=48"], &[], None);
+    let got = flood(server.sip, 20, 1, On2xx::HangUp, |call, b| {
+        vec![invite_with(call, b, 16, None)]
+    });
+    assert_eq!(got.get(&503), Some(&20), "{got:?}");
+    let lines = server.log_lines().join("\n");
+    assert!(
+        lines.contains("out of file descriptors"),
+        "no descriptor reason in the log:\n{lines}"
+    );
+    assert!(!lines.contains("no free RTP ports"), "{lines}");
+    pool_whole_and_still_recording(&server);
+}
+
 #[test]
 fn cancelled_invites_give_back_their_ports() {
     let server = Server::start();
